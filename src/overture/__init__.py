@@ -1,0 +1,1 @@
+"""Overture: an open AI music studio."""

@@ -1,0 +1,145 @@
+"""Genres: how each one is arranged by default (instruments, tempo, feel, groove, mode).
+
+A style is data; the composer reads it. Adding a genre means adding a ``Style`` here and its
+words to the prompt vocabulary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Style:
+    name: str  # canonical genre name used in song.json
+    tempo: tuple[int, int]  # default tempo range (bpm), picked from by the seed
+    minor_weight: float  # chance of a minor key when the prompt names none
+    time_signature: str = "4/4"
+    feel: str = "straight"  # straight | swing | shuffle
+    groove: str = "backbeat"  # drum pattern family, see overture.compose.drums
+    bass: str = "root"  # bass idiom, see overture.compose.bass
+    comping: str = "block"  # chord part idiom: block | arpeggio | strum | pad | stab | offbeat
+    # Part name -> canonical instrument (overture.instruments); "drums" absent: no drums.
+    parts: dict[str, str] = field(default_factory=dict)
+    pentatonic: bool = False  # melodies keep to the pentatonic scale
+    progressions: tuple[str, ...] = ()  # roman-numeral loops, one chord per bar
+    default_duration: float = 60.0
+
+
+_POP_PROGS = ("I V vi IV", "vi IV I V", "I vi IV V", "I IV vi V")
+_MINOR_PROGS = ("i VI III VII", "i iv VI V", "i VII VI VII", "i iv v i")
+
+STYLES: dict[str, Style] = {
+    s.name: s
+    for s in [
+        Style("pop", (100, 128), 0.3, parts={"drums": "drums", "bass": "electric bass",
+              "chords": "piano", "pad": "warm pad", "lead": "synth lead"},
+              progressions=_POP_PROGS + _MINOR_PROGS),
+        Style("ballad", (60, 80), 0.5, groove="ballad", bass="whole", comping="arpeggio",
+              parts={"drums": "drums", "bass": "acoustic bass", "chords": "piano",
+                     "pad": "strings", "lead": "piano"},
+              progressions=("I V vi IV", "I iii IV V", "i VI III VII", "i iv VII III")),
+        Style("rock", (110, 150), 0.5, groove="rock", bass="eighths", comping="power",
+              parts={"drums": "drums", "bass": "picked bass", "chords": "distortion guitar",
+                     "lead": "overdriven guitar"},
+              progressions=("I IV V IV", "I bVII IV I", "i VI VII i", "i VII VI VII")),
+        Style("metal", (130, 180), 0.9, groove="metal", bass="eighths", comping="power",
+              parts={"drums": "drums", "bass": "picked bass", "chords": "distortion guitar",
+                     "lead": "distortion guitar"},
+              progressions=("i VI VII i", "i bII i VII", "i iv VI VII")),
+        Style("edm", (124, 130), 0.6, groove="four", bass="offbeat", comping="stab",
+              parts={"drums": "electronic drums", "bass": "synth bass", "chords": "saw lead",
+                     "pad": "synth pad", "lead": "square lead"},
+              progressions=("vi IV I V", "i VI III VII", "i VII VI VII")),
+        Style("drum and bass", (170, 176), 0.7, groove="dnb", bass="whole", comping="pad",
+              parts={"drums": "electronic drums", "bass": "synth bass", "chords": "synth pad",
+                     "lead": "saw lead"},
+              progressions=("i VI III VII", "i iv VI v")),
+        Style("synthwave", (85, 110), 0.6, groove="backbeat", bass="eighths", comping="pad",
+              parts={"drums": "electronic drums", "bass": "synth bass", "chords": "synth pad",
+                     "pad": "synth strings", "lead": "saw lead"},
+              progressions=("i VI III VII", "vi IV I V", "i VII VI VII")),
+        Style("hip hop", (80, 98), 0.6, feel="swing", groove="boombap", bass="sparse",
+              comping="block", parts={"drums": "drums", "bass": "electric bass",
+                                      "chords": "electric piano", "lead": "vibraphone"},
+              progressions=("ii7 V7 Imaj7 vi7", "i7 iv7 i7 v7", "imaj7 iv7")),
+        Style("trap", (130, 150), 0.9, groove="trap", bass="808", comping="pad",
+              parts={"drums": "electronic drums", "bass": "synth bass", "chords": "synth pad",
+                     "lead": "music box"},
+              progressions=("i VI III VII", "i iv VI v", "i VI iv V")),
+        Style("lo-fi", (70, 90), 0.5, feel="swing", groove="boombap", bass="sparse",
+              comping="block", parts={"drums": "drums", "bass": "electric bass",
+                                      "chords": "electric piano", "lead": "vibraphone"},
+              progressions=("ii7 V7 Imaj7 vi7", "Imaj7 vi7 ii7 V7", "iv7 v7 i7 i7")),
+        Style("jazz", (100, 180), 0.3, feel="swing", groove="jazz", bass="walking",
+              comping="jazz", parts={"drums": "jazz drums", "bass": "acoustic bass",
+                                     "chords": "piano", "lead": "tenor sax"},
+              progressions=("ii7 V7 Imaj7 Imaj7", "Imaj7 vi7 ii7 V7", "iii7 vi7 ii7 V7")),
+        Style("blues", (70, 120), 0.2, feel="shuffle", groove="shuffle", bass="walking",
+              comping="block", parts={"drums": "drums", "bass": "electric bass",
+                                      "chords": "electric piano", "lead": "clean guitar"},
+              progressions=("I7 IV7 I7 I7 IV7 IV7 I7 I7 V7 IV7 I7 V7",)),
+        Style("funk", (96, 115), 0.4, groove="funk", bass="funk", comping="stab",
+              parts={"drums": "drums", "bass": "slap bass", "chords": "muted guitar",
+                     "pad": "brass", "lead": "electric piano"},
+              progressions=("i7 IV7", "I7 IV7", "i7 i7 iv7 i7")),
+        Style("r&b", (65, 95), 0.5, groove="rnb", bass="sparse", comping="block",
+              parts={"drums": "drums", "bass": "fretless bass", "chords": "electric piano",
+                     "pad": "warm pad", "lead": "voice"},
+              progressions=("Imaj7 iii7 vi7 IV", "ii7 V7 Imaj7 vi7", "vi7 ii7 V7 Imaj7")),
+        Style("country", (90, 120), 0.1, groove="train", bass="twostep", comping="strum",
+              parts={"drums": "drums", "bass": "acoustic bass", "chords": "acoustic guitar",
+                     "pad": "harmonica", "lead": "fiddle"},
+              progressions=("I IV V I", "I V IV I", "I IV I V")),
+        Style("folk", (80, 110), 0.3, groove="folk", bass="root", comping="strum",
+              parts={"drums": "drums", "bass": "acoustic bass", "chords": "acoustic guitar",
+                     "lead": "flute"},
+              progressions=("I IV I V", "I V vi IV", "vi IV I V")),
+        Style("reggae", (70, 90), 0.4, groove="onedrop", bass="reggae", comping="offbeat",
+              parts={"drums": "drums", "bass": "electric bass", "chords": "organ",
+                     "lead": "clean guitar"},
+              progressions=("I IV V IV", "i VII i VII", "I V vi IV")),
+        Style("salsa", (160, 200), 0.6, groove="latin", bass="tumbao", comping="montuno",
+              parts={"drums": "drums", "bass": "acoustic bass", "chords": "piano",
+                     "pad": "brass", "lead": "trumpet"},
+              progressions=("i iv V i", "I IV V IV")),
+        Style("bossa nova", (120, 140), 0.4, groove="bossa", bass="bossa", comping="bossa",
+              parts={"drums": "brush drums", "bass": "acoustic bass", "chords": "nylon guitar",
+                     "lead": "flute"},
+              progressions=("Imaj7 ii7 V7 Imaj7", "ii7 V7 Imaj7 VI7", "Imaj7 IV7 iii7 vi7")),
+        Style("tango", (110, 130), 0.9, groove="tango", bass="tango", comping="stab",
+              parts={"drums": "orchestral percussion", "bass": "contrabass",
+                     "chords": "piano", "pad": "strings", "lead": "bandoneon"},
+              progressions=("i iv V i", "i VI V i")),
+        Style("classical", (70, 120), 0.4, groove="none", bass="root", comping="arpeggio",
+              parts={"bass": "cello", "chords": "strings", "lead": "violin"},
+              progressions=("I IV V I", "I vi IV V", "i iv V i")),
+        Style("orchestral", (80, 120), 0.6, groove="epic", bass="whole", comping="pad",
+              parts={"drums": "orchestral percussion", "bass": "contrabass",
+                     "chords": "strings", "pad": "brass", "lead": "french horn"},
+              progressions=("i VI III VII", "i iv VI V", "i VI iv V")),
+        Style("cinematic", (60, 100), 0.8, groove="epic", bass="whole", comping="pad",
+              parts={"drums": "orchestral percussion", "bass": "contrabass",
+                     "chords": "tremolo strings", "pad": "choir", "lead": "piano"},
+              progressions=("i VI III VII", "i bII i VII", "i iv i VI")),
+        Style("ambient", (60, 80), 0.5, groove="none", bass="whole", comping="pad",
+              parts={"bass": "synth bass", "chords": "warm pad", "pad": "halo pad",
+                     "lead": "celesta"},
+              progressions=("I IV", "Imaj7 IV", "i VI", "i iv"), default_duration=120.0),
+        Style("chiptune", (130, 170), 0.4, groove="chip", bass="octaves", comping="arpeggio",
+              parts={"drums": "electronic drums", "bass": "square lead", "chords": "square lead",
+                     "lead": "square lead"},
+              progressions=("I V vi IV", "I IV V I", "vi IV I V")),
+        Style("chinese-traditional", (70, 110), 0.3, groove="chinese", bass="root",
+              comping="arpeggio", pentatonic=True,
+              parts={"drums": "orchestral percussion", "bass": "cello", "chords": "guzheng",
+                     "pad": "strings", "lead": "dizi"},
+              progressions=("I vi IV V", "vi IV V I", "I V vi iii")),
+    ]
+}
+
+DEFAULT_STYLE = "pop"
+
+
+def style(name: str) -> Style:
+    return STYLES[name]
