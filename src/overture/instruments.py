@@ -19,7 +19,9 @@ class Instrument:
     is_drums: bool = False
 
 
-def _i(name: str, program: int, family: str, low: int, high: int, drums: bool = False) -> Instrument:
+def _i(
+    name: str, program: int, family: str, low: int, high: int, drums: bool = False
+) -> Instrument:
     return Instrument(name, program, family, low, high, drums)
 
 

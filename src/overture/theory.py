@@ -26,9 +26,18 @@ _MINOR_TONIC_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "G#", "A", "Bb"
 _FLAT_MAJOR_TONICS = {1, 3, 5, 8, 10}  # Db Eb F Ab Bb major spell with flats
 
 _ACCIDENTALS = {
-    "#": 1, "♯": 1, "sharp": 1, "is": 1,
-    "b": -1, "♭": -1, "flat": -1, "es": -1, "s": -1,
-    "": 0, "♮": 0, "natural": 0,
+    "#": 1,
+    "♯": 1,
+    "sharp": 1,
+    "is": 1,
+    "b": -1,
+    "♭": -1,
+    "flat": -1,
+    "es": -1,
+    "s": -1,
+    "": 0,
+    "♮": 0,
+    "natural": 0,
 }
 _KEY_RE = re.compile(
     r"^\s*(?P<letter>[a-gA-G])\s*(?P<acc>#|♯|b|♭|♮|sharp|flat|natural)?\s*"
@@ -196,9 +205,22 @@ CHORD_QUALITIES: dict[str, tuple[int, ...]] = {
     "5": (0, 7),
 }
 _QUALITY_ALIASES = {
-    "maj": "", "M": "", "min": "m", "-": "m", "mi": "m", "°": "dim", "o": "dim", "+": "aug",
-    "M7": "maj7", "Δ7": "maj7", "min7": "m7", "-7": "m7", "ø": "m7b5", "ø7": "m7b5",
-    "dom7": "7", "sus": "sus4",
+    "maj": "",
+    "M": "",
+    "min": "m",
+    "-": "m",
+    "mi": "m",
+    "°": "dim",
+    "o": "dim",
+    "+": "aug",
+    "M7": "maj7",
+    "Δ7": "maj7",
+    "min7": "m7",
+    "-7": "m7",
+    "ø": "m7b5",
+    "ø7": "m7b5",
+    "dom7": "7",
+    "sus": "sus4",
 }
 
 
@@ -220,8 +242,11 @@ class Chord:
         return self.quality in {"m", "m7", "m6", "dim", "m7b5"}
 
     def symbol(self, key: Key | None = None) -> str:
-        names = FLAT_NAMES if key is None or key.uses_flats else SHARP_NAMES
-        return names[self.root] + self.quality
+        """``"Bbmaj7"``: diatonic roots spelled as the key spells them, chromatic ones as flats
+        (borrowed chords such as bVII and bVI are far more common than sharpened ones)."""
+        if key is not None and self.root in key.scale:
+            return key.note_name(self.root) + self.quality
+        return FLAT_NAMES[self.root] + self.quality
 
 
 def parse_chord(text: str) -> Chord:
