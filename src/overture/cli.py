@@ -1,0 +1,140 @@
+"""The ``overture`` command: a thin edge over the engine's Python API."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from overture.errors import OvertureError
+
+
+class _Bar:
+    """A progress bar on the terminal (nothing when stderr is not one)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.progress = None
+        self.task = None
+        if enabled:
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.progress = Progress(
+                TextColumn("{task.description:<22}"),
+                BarColumn(),
+                TextColumn("{task.percentage:>3.0f}%"),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+
+    def __enter__(self) -> _Bar:
+        if self.progress is not None:
+            self.progress.start()
+            self.task = self.progress.add_task("starting", total=1.0)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        if self.progress is not None and self.task is not None:
+            self.progress.update(self.task, description=stage, completed=min(1.0, fraction))
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="overture", prog_name="overture")
+def main() -> None:
+    """Overture: an open AI music studio. Prompt in, finished song out, offline."""
+
+
+@main.command()
+@click.argument("prompt", default="", required=False)
+@click.option("--duration", type=float, help="Length in seconds (1-900).")
+@click.option("--tempo", type=float, help="Tempo in beats per minute (30-300).")
+@click.option("--key", "key_", metavar="KEY", help='Key, e.g. "A minor", "Bb major", "B flat".')
+@click.option("--time-signature", metavar="N/D", help="Time signature, e.g. 3/4 or 6/8.")
+@click.option("--instruments", metavar="LIST", help='Instruments to use, e.g. "piano, strings".')
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    default=Path("out/song"),
+    show_default=True,
+    help="Folder to write the song into.",
+)
+@click.option(
+    "--format",
+    "formats",
+    default="flac",
+    show_default=True,
+    help="Comma list of flac, wav, mp3, ogg (song.flac is always written).",
+)
+@click.option(
+    "--soundfont",
+    type=click.Path(path_type=Path),
+    help="SF2/SF3 soundfont (default: $OVERTURE_SOUNDFONT or MuseScore General).",
+)
+@click.option("--force", is_flag=True, help="Replace a non-empty output folder.")
+def generate(
+    prompt: str,
+    duration: float | None,
+    tempo: float | None,
+    key_: str | None,
+    time_signature: str | None,
+    instruments: str | None,
+    seed: int,
+    out: Path,
+    formats: str,
+    soundfont: Path | None,
+    force: bool,
+) -> None:
+    """Make a finished song from PROMPT (English or Chinese) into the folder --out.
+
+    Options override what the prompt says. Writes song.flac (and each --format), stems/,
+    song.mid, song.musicxml, score.json and song.json.
+    """
+    from overture.pipeline import generate as run
+    from overture.prompt import parse_prompt
+
+    inst_list = None
+    if instruments is not None:
+        inst_list = parse_prompt(instruments).instruments
+        if not inst_list:
+            _fail(f"no known instrument in --instruments {instruments!r}")
+    try:
+        with _Bar(sys.stderr.isatty()) as bar:
+            song = run(
+                prompt,
+                duration=duration,
+                tempo=tempo,
+                key=key_,
+                time_signature=time_signature,
+                instruments=inst_list,
+                seed=seed,
+                out=out,
+                formats=formats,
+                soundfont=soundfont,
+                force=force,
+                progress=bar,
+            )
+    except OvertureError as e:
+        _fail(str(e))
+    spec = song.spec
+    click.echo(
+        f"{spec.title}: {spec.genre}, {spec.key.name}, {spec.tempo:g} bpm, "
+        f"{spec.time_signature}, {spec.duration:g} s -> {song.out_dir}/song.flac "
+        f"({song.timings.get('total', 0):.1f} s)"
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

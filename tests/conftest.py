@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+TIMGM = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")
+
+
+@pytest.fixture(scope="session")
+def small_soundfont() -> Path:
+    """The small TimGM6mb soundfont keeps rendering tests fast."""
+    if not TIMGM.exists():
+        pytest.fail("timgm6mb-soundfont is not installed: run `make test`, which installs it")
+    return TIMGM
+
+
+@pytest.fixture(autouse=True)
+def _no_user_soundfont(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A developer's own OVERTURE_SOUNDFONT must not change what the tests hear.
+    if "OVERTURE_SOUNDFONT" in os.environ:
+        monkeypatch.delenv("OVERTURE_SOUNDFONT")
