@@ -80,10 +80,7 @@ def _comp(
     if style == "arpeggio":
         seq = v + v[1:-1][::-1] if len(v) > 2 else v
         n = int(bpb * 2)
-        return [
-            Note(seq[i % len(seq)], start + i * 0.5, 0.5, vel - 5)
-            for i in range(n)
-        ]
+        return [Note(seq[i % len(seq)], start + i * 0.5, 0.5, vel - 5) for i in range(n)]
     if style == "strum":
         out = []
         for b in range(beats):

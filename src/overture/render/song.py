@@ -1,0 +1,243 @@
+"""``render_song``: a Score in, stems on disk and a mastered mix out.
+
+Order of work (2 workers, 180 s song): the workers synthesise the parts (segments of a part
+may go to both), and each finished part gets its effects on whichever worker is free; the
+parent then sums the mix, sets the headroom, and masters it while the workers scale and
+encode the stem FLACs. The caller writes the mastered mix (``overture.audio.write_audio``).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from overture.errors import OutputError
+from overture.render.master import LoudnessReport, master_with_report
+from overture.render.mix import headroom_gain, highpass_cutoff, mix_stems
+from overture.render.soundfont import resolve_soundfont
+from overture.render.synth import (
+    _FX_S_PER_FRAME,
+    _WRITE_S_PER_FRAME,
+    Executor,
+    FxTask,
+    RenderJob,
+    Task,
+    WriteTask,
+    add_tails,
+    plan_render,
+    stem_view,
+)
+from overture.score import Score
+
+Progress = Callable[[str, float], None]
+
+# Share of the progress bar per stage, from their measured shares of the wall time.
+_P_SYNTH_END = 0.80
+_P_MIX_END = 0.82
+_P_MASTER_END = 0.92
+
+
+@dataclass(slots=True)
+class RenderResult:
+    """Everything ``render_song`` made. Arrays are ``(frames, 2)`` float32 at the song's rate.
+
+    ``stems`` are the final processed stems (after effects and the headroom gain) and add up
+    to ``mix`` exactly (float32, in part order); ``mastered`` is what goes into the song file.
+    The arrays may be views of shared memory; they stay valid as long as they are referenced.
+    """
+
+    stems: dict[str, np.ndarray]
+    mix: np.ndarray
+    mastered: np.ndarray
+    loudness: LoudnessReport
+    timings: dict[str, float] = field(default_factory=dict)
+    sample_rate: int = 44100
+
+
+def _warm_up(sample_rate: int) -> None:
+    """Import the mastering modules and build its filters (~0.4 s the first time)."""
+    try:
+        import importlib
+
+        for module in ("pedalboard", "scipy.ndimage", "scipy.signal"):
+            importlib.import_module(module)
+        from overture.render.master import _k_weighting_sos, _tp_phases
+
+        _k_weighting_sos(sample_rate)
+        _tp_phases()
+    except Exception:  # only an optimisation; the real call reports real errors
+        pass
+
+
+def stem_names(score: Score) -> list[str]:
+    """File-safe, unique stem names, one per part (``part.name`` unless that cannot be used)."""
+    names: list[str] = []
+    seen: set[str] = set()
+    for i, part in enumerate(score.parts):
+        base = re.sub(r"[\\/:*?\"<>|\x00-\x1f]+", "_", part.name).strip(" .") or f"part{i + 1}"
+        name, k = base, 2
+        while name.lower() in seen:
+            name, k = f"{base}-{k}", k + 1
+        seen.add(name.lower())
+        names.append(name)
+    return names
+
+
+def render_song(
+    score: Score,
+    *,
+    soundfont: Path,
+    stems_dir: Path,
+    sample_rate: int = 44100,
+    workers: int = 2,
+    progress: Progress | None = None,
+    tags: dict[str, str] | None = None,
+) -> RenderResult:
+    """Render every part of ``score`` once, write ``stems_dir/<part>.flac``, mix and master.
+
+    ``workers`` > 1 uses that many persistent worker processes (started on first use, kept for
+    later songs); 1 renders in this process. Both give the same samples. ``progress(stage,
+    fraction)`` gets the stage name and the overall fraction done (0..1, never decreasing).
+    """
+    t_start = time.perf_counter()
+    timings: dict[str, float] = {}
+    done_fraction = 0.0
+
+    def report(stage: str, fraction: float) -> None:
+        nonlocal done_fraction
+        done_fraction = max(done_fraction, min(1.0, fraction))
+        if progress is not None:
+            progress(stage, done_fraction)
+
+    sf = resolve_soundfont(soundfont)
+    stems_dir = Path(stems_dir)
+    try:
+        stems_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create {stems_dir}: {exc.strerror or exc}") from exc
+    plan = plan_render(score, sf, sample_rate)
+    n = plan.frames
+    names = stem_names(score)
+    report("synth", 0.0)
+    executor = Executor(plan, workers)
+    timings["setup"] = time.perf_counter() - t_start
+    try:
+        arena = executor.arena
+        jobs = plan.jobs
+        remaining = {p.index: len(p.jobs) for p in plan.parts}
+        fx_cost = _FX_S_PER_FRAME * n
+        presets = {j.preset for j in jobs}
+        total = sum(j.cost for j in jobs) + sum(plan.decode_cost(p) for p in presets)
+        total += fx_cost * sum(1 for p in plan.parts if p.jobs)
+        done = 0.0
+        next_id = max((j.task_id for j in jobs), default=-1) + 1
+        marks: dict[str, float] = {}
+
+        def on_done(task: Task, spent: dict[str, float]) -> list[Task]:
+            nonlocal done, next_id
+            done += task.cost
+            follow: list[Task] = []
+            if isinstance(task, RenderJob):
+                remaining[task.part] -= 1
+                if remaining[task.part] == 0:
+                    add_tails(plan, task.part, arena)
+                    part = score.parts[task.part]
+                    follow.append(
+                        FxTask(
+                            task_id=next_id,
+                            part=task.part,
+                            stem_offset=2 * n * task.part,
+                            frames=n,
+                            reverb=int(np.clip(part.reverb, 0, 127)),
+                            highpass_hz=highpass_cutoff(part),
+                            sample_rate=sample_rate,
+                            cost=fx_cost,
+                        )
+                    )
+                    next_id += 1
+                if not any(remaining.values()):
+                    marks["synth"] = time.perf_counter()
+            stage = "synth" if any(remaining.values()) else "effects"
+            report(stage, _P_SYNTH_END * done / max(total, 1e-9))
+            return follow
+
+        warm = None
+        if executor.pool is not None:  # this process idles while the workers synthesise
+            warm = threading.Thread(target=_warm_up, args=(sample_rate,), daemon=True)
+            warm.start()
+        t_run = time.perf_counter()
+        executor.run(list(jobs), on_done)
+        if warm is not None:
+            warm.join()
+        t_fx = time.perf_counter()
+        timings["synth"] = marks.get("synth", t_run) - t_run
+        timings["effects"] = t_fx - marks.get("synth", t_run)
+
+        planar = [stem_view(arena, 2 * n * i, n) for i in range(len(score.parts))]
+        if planar:
+            gain = headroom_gain(mix_stems(planar))
+            if gain != 1.0:
+                for stem in planar:
+                    stem *= np.float32(gain)
+            mix = mix_stems(planar)  # the sum of the final stems, exactly
+        else:
+            mix = np.zeros((2, n), dtype=np.float32)
+        timings["mix"] = time.perf_counter() - t_fx
+        report("mix", _P_MIX_END)
+
+        writes: list[Task] = []
+        for i, name in enumerate(names):
+            writes.append(
+                WriteTask(
+                    task_id=next_id + i,
+                    part=i,
+                    stem_offset=2 * n * i,
+                    frames=n,
+                    gain=1.0,
+                    path=str(stems_dir / f"{name}.flac"),
+                    sample_rate=sample_rate,
+                    tags=tags,
+                    cost=_WRITE_S_PER_FRAME * n,
+                )
+            )
+        executor.submit(writes)  # workers encode the stems while this process masters
+
+        t_master = time.perf_counter()
+        mastered, loudness = master_with_report(mix, sample_rate)
+        timings["master"] = time.perf_counter() - t_master
+        report("master", _P_MASTER_END)
+
+        t_wait = time.perf_counter()
+        written = 0
+
+        def on_written(task: Task, spent: dict[str, float]) -> None:
+            nonlocal written
+            written += 1
+            report("stems", _P_MASTER_END + (1 - _P_MASTER_END) * written / max(1, len(writes)))
+
+        executor.collect(on_written)
+        timings["stems_write"] = time.perf_counter() - t_wait
+    except BaseException:
+        executor.abort()
+        raise
+    finally:
+        executor.close()
+    for key in ("decode", "synth", "effects", "write"):
+        if key in executor.cpu:
+            timings[f"{key}_cpu"] = executor.cpu[key]
+    timings["total"] = time.perf_counter() - t_start
+    report("done", 1.0)
+    return RenderResult(
+        stems={name: stem.T for name, stem in zip(names, planar, strict=True)},
+        mix=mix.T,
+        mastered=mastered.T,
+        loudness=loudness,
+        timings=timings,
+        sample_rate=sample_rate,
+    )
