@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from overture.audio import read_audio, read_tags
-from overture.render import measure_loudness
 
 from audio_checks import estimate_key, estimate_tempo
+from overture.audio import read_audio, read_tags
+from overture.render import measure_loudness
 
 PROMPT = "upbeat pop song, 120 bpm, A minor, 20 seconds"
 

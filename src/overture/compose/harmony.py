@@ -8,7 +8,7 @@ from overture.plan import Plan
 from overture.score import Note
 from overture.theory import Chord
 
-VOICING_LOW, VOICING_HIGH = 52, 76  # around middle C, where chords sound full but clear
+VOICING_LOW, VOICING_HIGH = 50, 74  # around middle C, under the melody
 
 
 def voicing(

@@ -29,7 +29,7 @@ def _scale_pitches(plan: Plan, low: int, high: int) -> list[int]:
 
 def lead_part(plan: Plan, seed: int) -> list[Note]:
     inst = INSTRUMENTS[plan.parts["lead"]]
-    low = max(inst.low, 57)
+    low = max(inst.low, 62)  # above the chord voicings (50-74), so the tune stands out
     high = min(inst.high, low + 19)
     scale = _scale_pitches(plan, low, high)
     bpb = plan.time_signature.beats_per_bar
