@@ -119,6 +119,13 @@ def test_missing_or_invalid_soundfont_raises_soundfont_error(
         resolve_soundfont()
     with pytest.raises(SoundfontError):
         render_song(make_score(band()), soundfont=text, stems_dir=tmp_path / "s", workers=1)
+    truncated = tmp_path / "truncated.sf2"  # a valid header, then nothing usable
+    truncated.write_bytes(small_soundfont.read_bytes()[:4096])
+    for workers in (1, 2):
+        with pytest.raises(SoundfontError):
+            render_song(
+                make_score(band()), soundfont=truncated, stems_dir=tmp_path / "t", workers=workers
+            )
 
 
 def test_soundfont_info_and_preset_fallbacks(small_soundfont: Path) -> None:

@@ -64,7 +64,7 @@ def _frames_channels(audio: np.ndarray) -> np.ndarray:
         a = a[:, None]
     elif a.ndim != 2:
         raise InvalidInputError(f"audio must be 1-D or 2-D, got shape {a.shape}")
-    elif a.shape[0] <= 8 and a.shape[1] > a.shape[0]:
+    elif 0 < a.shape[0] <= 8 and (a.shape[1] > a.shape[0] or a.shape[1] == 0):
         a = a.T  # planar (channels, frames)
     if a.shape[1] == 0 or a.shape[1] > 8:
         raise InvalidInputError(f"audio must have 1 to 8 channels, got shape {a.shape}")
@@ -103,7 +103,7 @@ class _IntConverter:
             np.rint(buf, out=buf)
             np.clip(buf, -scale, scale - 1, out=buf)
             buf *= np.float32(2.0**16)
-        out[...] = buf  # float -> int32, truncating (exact for the 16-bit path)
+        out[...] = buf  # float -> int32 (exact for 16-bit; 24-bit keeps the top 24 bits)
         return out
 
 
@@ -124,8 +124,16 @@ def write_audio(
     a = _frames_channels(audio)
     if sample_rate <= 0:
         raise InvalidInputError(f"sample rate must be positive, got {sample_rate}")
+    bits = 16 if bit_depth is None else bit_depth
+    if suffix == ".wav" and bits not in (16, 24):
+        raise InvalidInputError(f"WAV bit depth must be 16 or 24, got {bits}")
     if not path.parent.is_dir():
         raise OutputError(f"cannot write {path}: folder does not exist")
+    try:  # the encoders report an unwritable path as an opaque "System error"
+        with path.open("wb"):
+            pass
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
     try:
         if suffix == ".mp3":
             _write_mp3(path, a, sample_rate)
@@ -134,9 +142,6 @@ def write_audio(
         elif suffix == ".flac":
             _write_soundfile(path, a, sample_rate, "FLAC", "PCM_24", 24)
         else:
-            bits = 16 if bit_depth is None else bit_depth
-            if bits not in (16, 24):
-                raise InvalidInputError(f"WAV bit depth must be 16 or 24, got {bits}")
             _write_soundfile(path, a, sample_rate, "WAV", f"PCM_{bits}", bits, tags=tags)
         if tags:
             _write_tags(path, suffix, tags)

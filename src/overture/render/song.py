@@ -31,6 +31,7 @@ from overture.render.synth import (
     WriteTask,
     add_tails,
     plan_render,
+    start_workers,
     stem_view,
 )
 from overture.score import Score
@@ -116,6 +117,7 @@ def render_song(
             progress(stage, done_fraction)
 
     sf = resolve_soundfont(soundfont)
+    start_workers(sf, sample_rate=sample_rate, workers=workers)  # they boot while we plan
     stems_dir = Path(stems_dir)
     try:
         stems_dir.mkdir(parents=True, exist_ok=True)
@@ -136,12 +138,13 @@ def render_song(
         total = sum(j.cost for j in jobs) + sum(plan.decode_cost(p) for p in presets)
         total += fx_cost * sum(1 for p in plan.parts if p.jobs)
         done = 0.0
+        first_cost = {j.task_id: j.cost for j in jobs}  # the executor refines job.cost
         next_id = max((j.task_id for j in jobs), default=-1) + 1
         marks: dict[str, float] = {}
 
         def on_done(task: Task, spent: dict[str, float]) -> list[Task]:
             nonlocal done, next_id
-            done += task.cost
+            done += first_cost.get(task.task_id, task.cost)
             follow: list[Task] = []
             if isinstance(task, RenderJob):
                 remaining[task.part] -= 1
@@ -181,11 +184,12 @@ def render_song(
 
         planar = [stem_view(arena, 2 * n * i, n) for i in range(len(score.parts))]
         if planar:
-            gain = headroom_gain(mix_stems(planar))
+            mix = mix_stems(planar)
+            gain = headroom_gain(mix, planar)
             if gain != 1.0:
                 for stem in planar:
                     stem *= np.float32(gain)
-            mix = mix_stems(planar)  # the sum of the final stems, exactly
+                mix = mix_stems(planar)  # the sum of the final stems, exactly
         else:
             mix = np.zeros((2, n), dtype=np.float32)
         timings["mix"] = time.perf_counter() - t_fx

@@ -1,8 +1,9 @@
 """Finding the soundfont, checking it, and reading just enough of it to plan the render.
 
 FluidSynth loads the soundfont itself (in each worker); this module reads the small ``pdta``
-chunk (the preset, instrument and sample headers, ~0.3 MB of the 86 MB MuseScore SF3, parsed in
-~30 ms) so the parent process can, without loading any samples:
+chunk (the preset, instrument and sample headers, ~0.3 MB of the 86 MB MuseScore SF3, read in
+~10-20 ms; each preset is analysed when first asked for, ~1 ms) so the parent process can,
+without loading any samples:
 
 * pick a fallback preset when the soundfont lacks the requested one (drum kit 25 -> kit 0);
 * estimate what a part costs to render (voices per key, release times) and what selecting its
@@ -17,6 +18,7 @@ from __future__ import annotations
 import math
 import os
 import struct
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -41,7 +43,8 @@ _FIX = "install the Debian package musescore-general-soundfont or pass --soundfo
 # Measured on this machine (2-core EPYC VM) with MuseScore_General_Full.sf3 and FluidR3_GM.sf2.
 _VORBIS_DECODE_S_PER_BYTE = 0.117e-6  # SF3: Ogg Vorbis decode when a preset is selected
 _PCM_LOAD_S_PER_BYTE = 0.002e-6  # SF2: reading 16-bit samples from the page cache
-_MAX_RELEASE_S = 3.0  # release tails beyond this are inaudible; caps the cost estimate
+_VORBIS_EXPANSION = 8  # SF3 sample data decodes to ~8x its size as 16-bit PCM (MuseScore)
+_MAX_RELEASE_S = 5.0  # release tails beyond this are inaudible; caps the cost estimate
 
 # SoundFont 2.04 generator numbers used here.
 _GEN_INSTRUMENT = 41
@@ -99,6 +102,7 @@ class PresetInfo:
     voices: np.ndarray  # float32[128]: voices started by one note on each key at velocity 100
     release: np.ndarray  # float32[128]: mean release time (s) of those voices, capped
     exclusive: bool  # uses exclusive classes (choke groups): voices interact across notes
+    exclusive_keys: np.ndarray  # bool[128]: keys with an exclusive-class zone
 
 
 @dataclass(slots=True)
@@ -107,7 +111,7 @@ class SoundfontInfo:
 
     path: Path
     compressed: bool  # SF3: samples are Ogg Vorbis, decoded on preset selection
-    presets: dict[tuple[int, int], PresetInfo]
+    presets: Mapping[tuple[int, int], PresetInfo]  # analysed on first access
     sample_bytes: np.ndarray  # int64 per sample header: bytes of (compressed) data
     _fallbacks: dict[tuple[int, int, bool], tuple[int, int] | None] = field(default_factory=dict)
 
@@ -132,6 +136,13 @@ class SoundfontInfo:
         found = next((k for k in order if k in self.presets), rest[0] if rest else None)
         self._fallbacks[key] = found
         return found
+
+    def memory(self, samples: frozenset[int] | set[int]) -> int:
+        """Estimated bytes ``samples`` take once loaded (16-bit PCM)."""
+        if not samples:
+            return 0
+        total = int(self.sample_bytes[np.fromiter(samples, dtype=np.int64)].sum())
+        return total * (_VORBIS_EXPANSION if self.compressed else 1)
 
     def decode_cost(self, samples: frozenset[int] | set[int]) -> float:
         """Estimated seconds to load ``samples`` when their preset is selected."""
@@ -200,8 +211,7 @@ def _parse(path: Path) -> SoundfontInfo:
 
     def table(name: bytes, fmt: str) -> list[tuple]:
         p, size = sub[name]
-        rec = struct.calcsize(fmt)
-        return [struct.unpack_from(fmt, pdta, p + i) for i in range(0, size - rec + 1, rec)]
+        return list(struct.iter_unpack(fmt, pdta[p : p + size - size % struct.calcsize(fmt)]))
 
     phdr = table(b"phdr", "<20sHHHIII")
     pbag = table(b"pbag", "<HH")
@@ -215,13 +225,10 @@ def _parse(path: Path) -> SoundfontInfo:
     if major < 3:
         sample_bytes *= 2  # SF2: start/end count 16-bit sample points
     compressed = major >= 3 or any(s[9] & 0x10 for s in shdr)
+    frames_per_unit = _VORBIS_EXPANSION // 2 if major >= 3 else 1
 
     def zones(bags: list[tuple], gens: list[tuple], first: int, last: int) -> list[dict[int, int]]:
-        out = []
-        for b in range(first, last):
-            g0, g1 = bags[b][0], bags[b + 1][0]
-            out.append({oper: amount for oper, amount in gens[g0:g1]})
-        return out
+        return [dict(gens[bags[b][0] : bags[b + 1][0]]) for b in range(first, last)]
 
     def ranges(z: dict[int, int]) -> tuple[int, int, int, int]:
         kr = z.get(_GEN_KEYRANGE, 0x7F00)
@@ -231,62 +238,112 @@ def _parse(path: Path) -> SoundfontInfo:
     def signed(v: int) -> int:
         return v - 0x10000 if v >= 0x8000 else v
 
-    presets: dict[tuple[int, int], PresetInfo] = {}
-    for k in range(len(phdr) - 1):
+    # Instruments are shared by many presets: summarise each one's sample zones once, as arrays
+    # (key lo, key hi, vel lo, vel hi, release timecents, unlooped length s, exclusive, sample).
+    inst_cache: dict[int, tuple[np.ndarray, ...]] = {}
+
+    def inst_zones(ii: int) -> tuple[np.ndarray, ...]:
+        cached = inst_cache.get(ii)
+        if cached is not None:
+            return cached
+        izs = zones(ibag, igen, inst[ii][1], inst[ii + 1][1])
+        glob = izs[0] if izs and _GEN_SAMPLE not in izs[0] else {}
+        rows = []
+        for iz in izs:
+            sid = iz.get(_GEN_SAMPLE)
+            if sid is None or sid >= len(shdr) - 1:
+                continue
+            tc = signed(iz.get(_GEN_RELEASE, glob.get(_GEN_RELEASE, 0xD120)))
+            length = math.inf
+            if iz.get(_GEN_SAMPLEMODES, glob.get(_GEN_SAMPLEMODES, 0)) & 3 in (0, 2):
+                sh = shdr[sid]  # unlooped: the voice lasts as long as the sample at most
+                if sh[5] > 0:
+                    length = (sh[2] - sh[1]) * frames_per_unit / sh[5]
+            excl = 1.0 if iz.get(_GEN_EXCLUSIVE, glob.get(_GEN_EXCLUSIVE, 0)) else 0.0
+            rows.append((*ranges(iz), tc, length, excl, sid))
+        table_ = np.array(rows, dtype=np.float64).reshape(-1, 8)
+        cached = inst_cache[ii] = tuple(table_.T)
+        return cached
+
+    keys = np.arange(128)
+
+    def analyse(k: int) -> PresetInfo:
         name, program, bank, bag0 = phdr[k][:4]
-        bag1 = phdr[k + 1][3]
-        voices = np.zeros(128, np.float32)
-        release_sum = np.zeros(128, np.float32)
+        voices = np.zeros(128, np.float64)
+        release_sum = np.zeros(128, np.float64)
+        exclusive_keys = np.zeros(128, dtype=bool)
         samples: set[int] = set()
-        exclusive = False
-        pzones = zones(pbag, pgen, bag0, bag1)
+        pzones = zones(pbag, pgen, bag0, phdr[k + 1][3])
         pglobal = pzones[0] if pzones and _GEN_INSTRUMENT not in pzones[0] else {}
         for pz in pzones:
-            if _GEN_INSTRUMENT not in pz:
+            ii = pz.get(_GEN_INSTRUMENT)
+            if ii is None or ii + 1 >= len(inst):
                 continue
-            ii = pz[_GEN_INSTRUMENT]
-            if ii + 1 >= len(inst):
+            k0, k1, v0, v1, tc, length, excl, sid = inst_zones(ii)
+            if len(sid) == 0:
                 continue
+            samples.update(sid.astype(np.int64).tolist())
             pk0, pk1, pv0, pv1 = ranges(pz)
             p_rel = signed(pz.get(_GEN_RELEASE, pglobal.get(_GEN_RELEASE, 0)))
-            izones = zones(ibag, igen, inst[ii][1], inst[ii + 1][1])
-            iglobal = izones[0] if izones and _GEN_SAMPLE not in izones[0] else {}
-            for iz in izones:
-                if _GEN_SAMPLE not in iz:
-                    continue
-                sid = iz[_GEN_SAMPLE]
-                if sid >= len(shdr) - 1:
-                    continue
-                samples.add(sid)
-                if iz.get(_GEN_EXCLUSIVE, iglobal.get(_GEN_EXCLUSIVE, 0)):
-                    exclusive = True
-                ik0, ik1, iv0, iv1 = ranges(iz)
-                lo, hi = max(pk0, ik0), min(pk1, ik1)
-                if lo > hi or not (max(pv0, iv0) <= 100 <= min(pv1, iv1)):
-                    continue
-                tc = signed(iz.get(_GEN_RELEASE, iglobal.get(_GEN_RELEASE, 0xD120))) + p_rel
-                rel = min(_MAX_RELEASE_S, 2.0 ** (max(-12000, min(8000, tc)) / 1200.0))
-                mode = iz.get(_GEN_SAMPLEMODES, iglobal.get(_GEN_SAMPLEMODES, 0)) & 3
-                if mode in (0, 2):  # unlooped: the voice lasts as long as the sample at most
-                    s = shdr[sid]
-                    if major < 3 and s[5] > 0:
-                        rel = min(rel, (s[2] - s[1]) / s[5])
-                voices[lo : hi + 1] += 1.0
-                release_sum[lo : hi + 1] += rel
+            lo, hi = np.maximum(k0, pk0), np.minimum(k1, pk1)
+            # (zones x keys) membership, 128 columns: cheap next to looping in Python.
+            inside = (keys >= lo[:, None]) & (keys <= hi[:, None])
+            exclusive_keys |= np.any(inside & (excl[:, None] > 0), axis=0)
+            sounding = (np.maximum(v0, pv0) <= 100) & (np.minimum(v1, pv1) >= 100)
+            rel = np.exp2(np.clip(tc + p_rel, -12000, 8000) / 1200.0)
+            rel = np.minimum(np.minimum(rel, length), _MAX_RELEASE_S)
+            active = inside & sounding[:, None]
+            voices += active.sum(axis=0)
+            release_sum += (active * rel[:, None]).sum(axis=0)
         release = np.where(voices > 0, release_sum / np.maximum(voices, 1.0), 0.0)
-        label = name.split(b"\0", 1)[0].decode("latin-1").strip()
-        presets[(bank, program)] = PresetInfo(
+        return PresetInfo(
             bank=bank,
             program=program,
-            name=label,
+            name=name.split(b"\0", 1)[0].decode("latin-1").strip(),
             samples=frozenset(samples),
-            voices=voices,
+            voices=voices.astype(np.float32),
             release=release.astype(np.float32),
-            exclusive=exclusive,
+            exclusive=bool(exclusive_keys.any()),
+            exclusive_keys=exclusive_keys,
         )
+
+    index = {(h[2], h[1]): k for k, h in enumerate(phdr[:-1])}
     return SoundfontInfo(
-        path=path, compressed=compressed, presets=presets, sample_bytes=sample_bytes
+        path=path,
+        compressed=compressed,
+        presets=_LazyPresets(index, analyse),
+        sample_bytes=sample_bytes,
     )
+
+
+class _LazyPresets(Mapping[tuple[int, int], PresetInfo]):
+    """Presets by (bank, program), each analysed the first time it is asked for.
+
+    A song uses a handful of the soundfont's 100-300 presets; analysing all of them took
+    0.15-0.25 s in the parent process, one preset takes ~1 ms.
+    """
+
+    def __init__(
+        self, index: dict[tuple[int, int], int], analyse: Callable[[int], PresetInfo]
+    ) -> None:
+        self._index = index
+        self._analyse = analyse
+        self._done: dict[tuple[int, int], PresetInfo] = {}
+
+    def __getitem__(self, key: tuple[int, int]) -> PresetInfo:
+        info = self._done.get(key)
+        if info is None:
+            info = self._done[key] = self._analyse(self._index[key])
+        return info
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._index
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._index)
 
 
 def note_cost(preset: PresetInfo, pitches: np.ndarray, seconds: np.ndarray) -> float:

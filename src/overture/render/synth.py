@@ -1,9 +1,9 @@
 """FluidSynth rendering: every part once, as a stereo float32 stem, on a pool of processes.
 
-Measured on the 2-core target machine with MuseScore_General_Full.sf3 (180 s song, 5 parts):
-selecting a preset decodes its Ogg Vorbis samples (piano 1.8 s, strings 2.9 s) and rendering
-takes 7 s of CPU (piano chords 3.4 s, string pad 2.5 s, drums 0.7 s). Both are CPU-bound in C,
-so the work is spread over worker processes:
+Measured on the 2-core target machine with MuseScore_General_Full.sf3 (bench/render.py, 180 s,
+5 parts, ~3,000 notes): selecting a preset decodes its Ogg Vorbis samples (piano 1.7 s, strings
+2.9 s, warm pad 0.4 s) and rendering takes 6-7 s of CPU (piano chords 2.7 s, warm pad 2.5-3.1
+s, drums 0.4 s). Both are CPU-bound in C, so the work is spread over worker processes:
 
 * Each worker keeps one ``fluidsynth.Synth`` per (soundfont, sample rate) for its whole life,
   with every preset it has used left selected on a channel of its own, so a later song with
@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import logging
 import math
 import mmap
 import os
@@ -46,14 +47,17 @@ from typing import Any
 
 import numpy as np
 
-from overture.errors import RenderError, SoundfontError
+from overture.errors import InvalidInputError, OutputError, RenderError, SoundfontError
 from overture.render.soundfont import SoundfontInfo, note_cost, soundfont_info
 from overture.score import Part, Score
 
+log = logging.getLogger(__name__)
+
 BLOCK = 64  # FluidSynth's fixed internal block (FLUID_BUFSIZE): events apply between blocks
 GAIN = 0.2  # FluidSynth's default; the mix is normalised later, float output never clips
-POLYPHONY = 512  # per synth; the densest part measured peaks under 130 voices
+POLYPHONY = 256  # per synth and part; the densest benchmark part peaks at 48 voices
 MIDI_CHANNELS = 64  # presets stay selected (samples stay decoded) on channels of their own
+SAMPLE_MEMORY_BUDGET = 1 << 30  # per worker: least recently used presets beyond this unload
 SEGMENT_SECONDS = 30.0
 TAIL_SECONDS = 12.0  # voices still sounding this long after a segment's last note-off are cut
 TAIL_CHUNK_BLOCKS = 64  # after the last event, render 4096 frames at a time until silent
@@ -62,8 +66,13 @@ TAIL_CHUNK_BLOCKS = 64  # after the last event, render 4096 frames at a time unt
 # voice-second (piano 0.59, strings 0.34, drums 0.21), plus a floor per rendered block.
 _S_PER_VOICE_SECOND = 0.45e-3
 _S_PER_BLOCK = 0.05 / (180 * 44100 / BLOCK)  # 0.05 s to run an idle synth for 180 s
-_FX_S_PER_FRAME = 0.75 / (180 * 44100)  # high-pass + reverb on a 180 s stem
-_WRITE_S_PER_FRAME = 0.45 / (180 * 44100)  # 24-bit FLAC of a 180 s stem
+_FX_S_PER_FRAME = 0.47 / (180 * 44100)  # high-pass + half-rate reverb on a 180 s stem
+_WRITE_S_PER_FRAME = 0.50 / (180 * 44100)  # 24-bit FLAC of a 180 s stem, tags included
+
+# Errors a worker reports by name and the parent raises again (anything else: RenderError).
+_ERRORS: dict[str, type[Exception]] = {
+    e.__name__: e for e in (SoundfontError, OutputError, InvalidInputError, RenderError)
+}
 
 _FLUID_LOG_LEVELS_SILENCED = (2, 3, 4)  # FLUID_WARN, FLUID_INFO, FLUID_DBG
 _CHANNEL_TYPE_MELODIC = 0
@@ -151,15 +160,25 @@ class _Engine:
                 "install musescore-general-soundfont or pass --soundfont PATH"
             )
         self.channels: OrderedDict[tuple[int, int, bool], int] = OrderedDict()
+        self.memory: dict[tuple[int, int, bool], int] = {}  # estimated bytes per preset
         self.scratch = np.zeros(2 * BLOCK * TAIL_CHUNK_BLOCKS, dtype=np.float32)
 
-    def channel(self, bank: int, program: int, drums: bool) -> int:
-        """The channel holding preset (bank, program), selecting it (and decoding) if new."""
+    def channel(self, bank: int, program: int, drums: bool, memory: int = 0) -> int:
+        """The channel holding preset (bank, program), selecting it (and decoding) if new.
+
+        ``memory`` is the preset's estimated sample memory: least recently used presets are
+        unselected (FluidSynth then frees their samples) to keep the total under budget.
+        """
         key = (bank, program, drums)
         ch = self.channels.get(key)
         if ch is not None:
             self.channels.move_to_end(key)
             return ch
+        while self.channels and sum(self.memory.values()) + memory > SAMPLE_MEMORY_BUDGET:
+            old, old_ch = next(iter(self.channels.items()))
+            del self.channels[old]
+            self.memory.pop(old, None)
+            self.lib.unset_program(self.ptr, old_ch)
         pool = [c for c in range(MIDI_CHANNELS) if (c % 16 == 9) == drums]
         used = set(self.channels.values())
         free = [c for c in pool if c not in used]
@@ -168,12 +187,14 @@ class _Engine:
         else:  # evict the least recently used preset of the same kind
             old = next(k for k, c in self.channels.items() if c in pool)
             ch = self.channels.pop(old)
+            self.memory.pop(old, None)
             self.lib.unset_program(self.ptr, ch)
         ctype = _CHANNEL_TYPE_DRUM if drums else _CHANNEL_TYPE_MELODIC
         self.lib.set_channel_type(self.ptr, ch, ctype)
         if self.lib.program_select(self.ptr, ch, self.sfid, bank, program) != 0:
             raise SoundfontError(f"the soundfont has no preset bank {bank} program {program}")
         self.channels[key] = ch
+        self.memory[key] = memory
         return ch
 
     def _condition_voices(self, ch: int, key: int) -> None:
@@ -181,9 +202,11 @@ class _Engine:
 
         FluidSynth reuses voice objects, and a reused voice starts by ramping from the output
         gains its previous note left behind (the 64-frame anti-click pan ramp of FluidSynth
-        2.1+): the first block of every note would depend on the history of the process.
-        Playing one note per slot on this job's own channel and preset, for two blocks, leaves
-        every slot with the same gains. Costs ~3 ms per job.
+        2.1+): the first block of every note would depend on the history of the process
+        (measured: up to 0.017 on a drum stem peaking at 0.6). Playing one note per slot on
+        this job's own channel and preset, for two blocks, leaves every slot with the same
+        gains. The probe key has no exclusive class, so its voices pile up instead of choking
+        each other. Costs ~2 ms per job.
         """
         lib, ptr = self.lib, self.ptr
         scratch = self.scratch.ctypes.data
@@ -200,9 +223,9 @@ class _Engine:
     def render(self, job: RenderJob, arena: np.ndarray) -> float:
         """Render ``job`` into ``arena``; returns the seconds spent selecting its preset."""
         lib, ptr = self.lib, self.ptr
-        t0 = time.perf_counter()
-        ch = self.channel(job.bank, job.program, job.drums)
-        decode = time.perf_counter() - t0
+        t0 = time.process_time()
+        ch = self.channel(job.bank, job.program, job.drums, job.memory)
+        decode = time.process_time() - t0
         lib.all_sounds_off(ptr, ch)
         for ctrl, value in ((7, job.volume), (10, job.pan), (11, 127), (1, 0), (64, 0)):
             lib.cc(ptr, ch, ctrl, value)
@@ -305,6 +328,7 @@ class RenderJob:
     sample_rate: int
     cost: float  # estimated seconds, not counting the preset's decode
     probe_key: int = 60  # a key the preset has a sample for (see _Engine._condition_voices)
+    memory: int = 0  # estimated bytes of the preset's samples once loaded
 
     @property
     def preset(self) -> tuple[int, int, bool]:
@@ -345,17 +369,21 @@ def stem_view(arena: np.ndarray, offset: int, frames: int) -> np.ndarray:
 
 
 def run_task(task: Task, arena: np.ndarray) -> dict[str, float]:
-    """Execute one task in this process; returns its timings (seconds)."""
-    t0 = time.perf_counter()
+    """Execute one task in this process; returns the CPU seconds it took, by kind.
+
+    CPU rather than wall time: the scheduler learns costs from it, and other processes on the
+    machine do not inflate it.
+    """
+    t0 = time.process_time()
     if isinstance(task, RenderJob):
         decode = _engine(task.soundfont, task.sample_rate).render(task, arena)
-        return {"decode": decode, "synth": time.perf_counter() - t0 - decode}
+        return {"decode": decode, "synth": time.process_time() - t0 - decode}
     if isinstance(task, FxTask):
         from overture.render.mix import process_stem
 
         stem = stem_view(arena, task.stem_offset, task.frames)
         process_stem(stem, task.sample_rate, reverb=task.reverb, highpass_hz=task.highpass_hz)
-        return {"effects": time.perf_counter() - t0}
+        return {"effects": time.process_time() - t0}
     if isinstance(task, WriteTask):
         from overture.audio import write_audio
 
@@ -363,7 +391,7 @@ def run_task(task: Task, arena: np.ndarray) -> dict[str, float]:
         if task.gain != 1.0:
             stem = stem * np.float32(task.gain)
         write_audio(Path(task.path), stem.T, task.sample_rate, tags=task.tags)
-        return {"write": time.perf_counter() - t0}
+        return {"write": time.process_time() - t0}
     raise TypeError(f"unknown task {task!r}")
 
 
@@ -443,6 +471,12 @@ def _part_events(
 
 def plan_render(score: Score, soundfont: Path | str, sample_rate: int) -> RenderPlan:
     """Cut the score into render jobs and lay out the shared arena (parent process, ~ms)."""
+    if not (math.isfinite(score.tempo) and score.tempo > 0):
+        raise InvalidInputError(f"cannot render a score at tempo {score.tempo!r}")
+    if not math.isfinite(score.duration) or sample_rate <= 0:
+        raise InvalidInputError(
+            f"cannot render {score.duration!r} s at {sample_rate!r} Hz (duration, sample rate)"
+        )
     info = soundfont_info(soundfont)
     sf = str(Path(soundfont).resolve())
     n = song_frames(score, sample_rate)
@@ -463,7 +497,7 @@ def plan_render(score: Score, soundfont: Path | str, sample_rate: int) -> Render
             parts.append(PartPlan(index, part.name, preset, jobs, 0.0))
             continue
         pinfo = info.presets[preset[:2]]
-        keys = np.flatnonzero(pinfo.voices > 0)
+        keys = np.flatnonzero((pinfo.voices > 0) & ~pinfo.exclusive_keys)
         probe_key = int(keys[np.argmin(np.abs(keys - 60))]) if len(keys) else 60
         splittable = not drums and not pinfo.exclusive
         k = max(1, round(n_blocks / seg_blocks)) if splittable else 1
@@ -514,6 +548,7 @@ def plan_render(score: Score, soundfont: Path | str, sample_rate: int) -> Render
                     sample_rate=sample_rate,
                     cost=cost,
                     probe_key=probe_key,
+                    memory=info.memory(pinfo.samples),
                 )
             )
             task_id += 1
@@ -576,6 +611,7 @@ def _worker_main(conn: Connection) -> None:
             return
         op = msg[0]
         task_id = -1
+        about = ""  # the soundfont a preload was for
         try:
             if op == "stop":
                 return
@@ -592,20 +628,20 @@ def _worker_main(conn: Connection) -> None:
                     del entry  # the mapping goes when the last view does
             elif op == "preload":
                 _, soundfont, sample_rate, presets = msg
-                t0 = time.perf_counter()
+                about = soundfont
+                t0 = time.process_time()
                 eng = _engine(soundfont, sample_rate)
-                for bank, program, drums in presets:
-                    eng.channel(bank, program, drums)
-                conn.send(("preloaded", time.perf_counter() - t0))
+                for bank, program, drums, memory in presets:
+                    eng.channel(bank, program, drums, memory)
+                conn.send(("preloaded", time.process_time() - t0))
             elif op == "task":
                 _, token, task = msg
                 task_id = task.task_id
                 timings = run_task(task, arenas[token][1])
                 conn.send(("done", task_id, timings))
         except BaseException as exc:  # reported to the parent, which raises it
-            kind = "soundfont" if isinstance(exc, SoundfontError) else "render"
-            detail = f"{type(exc).__name__}: {exc}"
-            conn.send(("error", task_id, kind, detail, traceback.format_exc()))
+            kind = type(exc).__name__ if type(exc).__name__ in _ERRORS else "RenderError"
+            conn.send(("error", task_id, kind, str(exc), traceback.format_exc(), about))
 
 
 def _worker_entry(fd: int) -> None:
@@ -619,6 +655,7 @@ class _Worker:
     process: subprocess.Popen
     conn: Connection
     loaded: set[tuple[str, int, int, int, bool]] = field(default_factory=set)
+    engines: set[tuple[str, int]] = field(default_factory=set)  # (soundfont, rate) created
     busy: Task | None = None
     busy_since: float = 0.0
     queue: list[RenderJob] = field(default_factory=list)
@@ -660,7 +697,7 @@ class WorkerPool:
             f"_worker_entry({child.fileno()})"
         )
         env = dict(os.environ)
-        env["OVERTURE_WORKER_PATH"] = json.dumps([p for p in sys.path if p])
+        env["OVERTURE_WORKER_PATH"] = json.dumps([p or os.getcwd() for p in sys.path])
         try:
             proc = subprocess.Popen(
                 [sys.executable, "-c", code],
@@ -693,14 +730,18 @@ class WorkerPool:
                 w.conn.send(("release", token))
 
     def preload(self, soundfont: str, sample_rate: int, presets: list[list[tuple]]) -> None:
-        """Ask worker ``i`` to select ``presets[i]`` now (decoding in the background)."""
+        """Ask worker ``i`` to select ``presets[i]`` now (decoding in the background).
+
+        Items are (bank, program, is_drums, estimated sample memory).
+        """
         for w, todo in zip(self.workers, presets, strict=False):
-            todo = [p for p in todo if (soundfont, sample_rate, *p) not in w.loaded]
-            if not todo:
+            todo = [p for p in todo if (soundfont, sample_rate, *p[:3]) not in w.loaded]
+            if not todo and (soundfont, sample_rate) in w.engines:
                 continue
             w.conn.send(("preload", soundfont, sample_rate, todo))
             w.pending_preloads += 1
-            w.loaded.update((soundfont, sample_rate, *p) for p in todo)
+            w.engines.add((soundfont, sample_rate))
+            w.loaded.update((soundfont, sample_rate, *p[:3]) for p in todo)
 
     def close(self) -> None:
         for w in self.workers:
@@ -718,6 +759,9 @@ class WorkerPool:
 
 _POOL: WorkerPool | None = None
 _POOL_LOCK = threading.RLock()
+# Workers need Unix sockets that carry file descriptors (the shared arena); elsewhere render
+# in-process.
+_POOL_SUPPORTED = os.name == "posix"
 
 
 def get_pool(size: int) -> WorkerPool:
@@ -744,6 +788,19 @@ def shutdown_workers() -> None:
 atexit.register(shutdown_workers)
 
 
+def start_workers(soundfont: Path | str, *, sample_rate: int = 44100, workers: int = 2) -> None:
+    """Start the workers (if not running) and have them load ``soundfont``; returns at once.
+
+    ``render_song`` calls this before planning, so the ~0.5 s of interpreter start-up and the
+    soundfont's header load in the workers overlap the parent's own preparation.
+    """
+    if workers <= 1 or not _POOL_SUPPORTED:
+        return
+    with _POOL_LOCK, contextlib.suppress(OSError, RenderError):  # Executor reports it
+        pool = get_pool(workers)
+        pool.preload(str(Path(soundfont).resolve()), sample_rate, [[] for _ in pool.workers])
+
+
 def prewarm(
     soundfont: Path | str,
     *,
@@ -758,7 +815,7 @@ def prewarm(
     dealt out biggest first to the least loaded worker; ``render_song`` plans with what each
     worker has loaded, so this never changes the samples, only the time.
     """
-    if workers <= 1:
+    if workers <= 1 or not _POOL_SUPPORTED:
         return
     with _POOL_LOCK:
         pool = get_pool(workers)
@@ -776,7 +833,7 @@ def prewarm(
             if any((sf, sample_rate, *p) in w.loaded for w in pool.workers):
                 continue
             i = min(range(workers), key=lambda i: (loads[i], i))
-            todo[i].append(p)
+            todo[i].append((*p, info.memory(info.presets[p[:2]].samples)))
             loads[i] += costs[p]
         pool.preload(sf, sample_rate, todo)
 
@@ -790,36 +847,62 @@ class Executor:
     ``run(tasks, on_done)`` executes ``tasks`` and whatever ``on_done(task, timings)`` returns
     (follow-up tasks), until nothing is left. ``submit(tasks)`` only hands tasks to workers
     (statically dealt) so the parent can work meanwhile; ``collect()`` waits for them.
+
+    An executor holds a process-wide lock from creation to :meth:`close`: renders from several
+    threads take turns on the workers (and on this process's own FluidSynth instance, which
+    is not thread-safe with ``synth.threadsafe-api`` off) instead of interleaving.
     """
 
     def __init__(self, plan: RenderPlan, workers: int) -> None:
         self.plan = plan
-        self.pool: WorkerPool | None = get_pool(workers) if workers > 1 else None
-        self.arena, fd = _new_arena(plan.arena_floats, shared=self.pool is not None)
-        self.token = 0
-        if self.pool is not None and fd is not None:
+        self.pool: WorkerPool | None = None
+        _POOL_LOCK.acquire()
+        self._locked = True
+        if workers > 1 and _POOL_SUPPORTED:
             try:
-                self.token = self.pool.share_arena(fd, plan.arena_floats)
-            finally:
-                os.close(fd)
+                self.pool = get_pool(workers)
+            except (OSError, RenderError) as exc:  # no processes to be had: render here
+                log.warning("synth workers unavailable (%s); rendering in-process", exc)
+        self.token = 0
+        try:
+            self.arena, fd = _new_arena(plan.arena_floats, shared=self.pool is not None)
+            if self.pool is not None and fd is not None:
+                try:
+                    self.token = self.pool.share_arena(fd, plan.arena_floats)
+                finally:
+                    os.close(fd)
+        except BaseException:
+            self._unlock()
+            raise
         self.cpu: dict[str, float] = {}
         self.trace: list[tuple[int, str, float, float]] = []  # worker, task kind, start, end
         self._async: dict[int, Task] = {}
+        self._est0: dict[int, float] = {}  # first cost estimate of each render job
+        self._seen: dict[tuple[int, int, bool], tuple[float, float]] = {}  # estimated, actual
 
     # -- bookkeeping
     def _account(self, timings: dict[str, float]) -> None:
         for k, v in timings.items():
             self.cpu[k] = self.cpu.get(k, 0.0) + v
 
+    def _unlock(self) -> None:
+        if self._locked:
+            self._locked = False
+            _POOL_LOCK.release()
+
     def close(self) -> None:
-        if self.pool is not None and self.token:
-            self.pool.release_arena(self.token)
-            self.token = 0
+        try:
+            if self.pool is not None and self.token:
+                self.pool.release_arena(self.token)
+                self.token = 0
+        finally:
+            self._unlock()
 
     def abort(self) -> None:
         """After a failure mid-run the workers' state is unknown: replace them next time."""
         self.token = 0
-        shutdown_workers()
+        if self.pool is not None:
+            shutdown_workers()
 
     # -- in-process
     def _run_local(
@@ -862,13 +945,32 @@ class Executor:
                 assert task is not None and task.task_id == msg[1]
                 self._account(msg[2])
                 self.trace.append((w.index, type(task).__name__, w.busy_since, time.perf_counter()))
+                if isinstance(task, RenderJob):
+                    self._learn(task, msg[2].get("synth", task.cost))
                 shared.extend(on_done(task, msg[2]))
+
+    def _learn(self, job: RenderJob, actual: float) -> None:
+        """Rescale the estimates of ``job``'s preset by how long its jobs really took.
+
+        The cost model is within ~40% per preset; after the first segment the scheduler knows
+        better, which is what matters for handing the last segments to the right worker.
+        """
+        assert self.pool is not None
+        est, act = self._seen.get(job.preset, (0.0, 0.0))
+        est, act = est + self._est0.get(job.task_id, job.cost), act + actual
+        self._seen[job.preset] = (est, act)
+        ratio = act / est if est > 0 else 1.0
+        for w in self.pool.workers:
+            for queued in w.queue:
+                if queued.preset == job.preset:
+                    queued.cost = self._est0.get(queued.task_id, queued.cost) * ratio
 
     def _send(self, w: _Worker, task: Task) -> None:
         w.busy = task
         w.busy_since = time.perf_counter()
         if isinstance(task, RenderJob):
             w.loaded.add((task.soundfont, task.sample_rate, *task.preset))
+            w.engines.add((task.soundfont, task.sample_rate))
         w.conn.send(("task", self.token, task))
 
     def _receive(self) -> list[tuple[_Worker, tuple]]:
@@ -885,9 +987,13 @@ class Executor:
                     f"synth worker {w.index} died (exit code {w.process.poll()})"
                 ) from exc
             if msg[0] == "error":
-                _, _task_id, kind, detail, tb = msg
-                err = SoundfontError if kind == "soundfont" else RenderError
-                raise err(f"{detail} (in synth worker {w.index})\n{tb}")
+                _, _task_id, kind, detail, tb, about = msg
+                log.debug("synth worker %d failed:\n%s", w.index, tb)
+                if about and about != self.plan.soundfont:  # an earlier render's preload
+                    w.pending_preloads -= 1
+                    w.engines.discard((about, self.plan.sample_rate))
+                    continue
+                raise _ERRORS.get(kind, RenderError)(f"{detail} (in synth worker {w.index})")
             if msg[0] == "preloaded":
                 w.pending_preloads -= 1
                 self._account({"decode": msg[1]})
@@ -908,6 +1014,7 @@ class Executor:
         groups: dict[tuple[int, int, bool], list[RenderJob]] = {}
         for j in jobs:
             groups.setdefault(j.preset, []).append(j)
+            self._est0.setdefault(j.task_id, j.cost)
         load = [self._remaining(w) for w in workers]
 
         def cost_on(w: _Worker, preset: tuple[int, int, bool], group: list[RenderJob]) -> float:
