@@ -139,14 +139,9 @@ def parse_key(text: str) -> Key:
     letter = m.group("letter").upper()
     acc_text = (m.group("acc") or "").lower()
     mode_text = m.group("mode") or ""
-    if mode_text in {"m", "min", "minor", "moll", "小调"} or mode_text.lower() in {
-        "min",
-        "minor",
-        "moll",
-    }:
-        mode: Mode = "minor"
-    else:
-        mode = "major"
+    # A bare lower-case "m" is minor ("Am"); upper-case "M" is major.
+    minor = mode_text == "m" or mode_text.lower() in {"min", "minor", "moll", "小调"}
+    mode: Mode = "minor" if minor else "major"
     acc = _ACCIDENTALS[acc_text]
     tonic = (_LETTER_PC[letter] + acc) % 12
     written = letter + {1: "#", -1: "b", 0: ""}[acc]

@@ -6,7 +6,7 @@ import random
 
 from overture.compose.bass import bass_part
 from overture.compose.drums import drum_part
-from overture.compose.harmony import chord_part
+from overture.compose.harmony import chord_part, part_voicing
 from overture.compose.melody import jingle, lead_part
 from overture.instruments import INSTRUMENTS
 from overture.plan import Plan
@@ -73,18 +73,10 @@ def _jingle_part(plan: Plan, name: str, rng: random.Random) -> list[Note]:
         return jingle(plan, chord)
     if name in {"chords", "pad"}:
         start = min(plan.end_beat * 0.4, 1.5)
-        return [Note(p, start, plan.end_beat - start, 80) for p in chord_part_voicing(chord, name)]
+        return [Note(p, start, plan.end_beat - start, 80) for p in part_voicing(chord, None, name)]
     if name == "bass":
         return [Note(36 + (plan.key.tonic % 12), 0.0, plan.end_beat, 85)]
     return []
-
-
-def chord_part_voicing(chord, name: str) -> list[int]:
-    from overture.compose.harmony import voicing
-
-    return voicing(
-        chord, None, low=55 if name == "pad" else 52, high=(55 if name == "pad" else 52) + 26
-    )
 
 
 def _clip(notes: list[Note], end_beat: float) -> list[Note]:

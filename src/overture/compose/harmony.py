@@ -11,6 +11,12 @@ from overture.theory import Chord
 VOICING_LOW, VOICING_HIGH = 50, 74  # around middle C, under the melody
 
 
+def part_voicing(chord: Chord, previous: list[int] | None, part: str) -> list[int]:
+    """Voicing for the ``chords`` part, or the ``pad``, which sits a little higher."""
+    low = 55 if part == "pad" else VOICING_LOW
+    return voicing(chord, previous, low=low, high=low + 26)
+
+
 def voicing(
     chord: Chord, previous: list[int] | None, *, low: int = VOICING_LOW, high: int = VOICING_HIGH
 ) -> list[int]:
@@ -50,8 +56,7 @@ def chord_part(plan: Plan, rng: random.Random, *, part: str = "chords") -> list[
             continue
         start = bar * bpb
         is_last = bar == plan.bars - 1
-        pad_low = 55 if part == "pad" else VOICING_LOW
-        v = voicing(chord, prev, low=pad_low, high=pad_low + 26)
+        v = part_voicing(chord, prev, part)
         prev = v
         vel = int(55 + 40 * section.energy) - (12 if part == "pad" else 0)
         if is_last:
