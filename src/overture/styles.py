@@ -1,12 +1,19 @@
-"""Genres: how each one is arranged by default (instruments, tempo, feel, groove, mode).
+"""Genres: how each one is arranged by default (instruments, tempo, feel, groove, mode), and
+how a section's energy shapes the arrangement.
 
 A style is data; the composer reads it. Adding a genre means adding a ``Style`` here and its
-words to the prompt vocabulary.
+words to the prompt vocabulary. The idiom names (``groove``, ``bass``, ``comping``, ``pad``) are
+the keys of the composers' tables in ``overture.compose.drums``, ``.bass`` and ``.harmony``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from overture.plan import Plan, PlanSection
+    from overture.theory import TimeSignature
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,15 +22,22 @@ class Style:
     tempo: tuple[int, int]  # default tempo range (bpm), picked from by the seed
     minor_weight: float  # chance of a minor key when the prompt names none
     time_signature: str = "4/4"
-    feel: str = "straight"  # straight | swing | shuffle
-    groove: str = "backbeat"  # drum pattern family, see overture.compose.drums
+    feel: str = "straight"  # straight | swing | shuffle (both swung: off-beats on the triplet)
+    groove: str = "backbeat"  # drum pattern family, see overture.compose.drums.GROOVES
     bass: str = "root"  # bass idiom, see overture.compose.bass
-    comping: str = "block"  # chord part idiom: block | arpeggio | strum | pad | stab | offbeat
+    comping: str = "block"  # the chords part's idiom, see overture.compose.harmony
+    pad: str = "pad"  # the pad part's idiom (sustained unless the genre punches: brass stabs)
+    timing: str = "natural"  # human timing, a key of TIMING: tight | natural | laid-back
     # Part name -> canonical instrument (overture.instruments); "drums" absent: no drums.
     parts: dict[str, str] = field(default_factory=dict)
     pentatonic: bool = False  # melodies keep to the pentatonic scale
     progressions: tuple[str, ...] = ()  # roman-numeral loops, one chord per bar
     default_duration: float = 60.0
+
+    @property
+    def swing(self) -> bool:
+        """Off-beat eighths fall on the third triplet of the beat."""
+        return self.feel in {"swing", "shuffle"}
 
 
 _POP_PROGS = ("I V vi IV", "vi IV I V", "I vi IV V", "I IV vi V")
@@ -36,6 +50,7 @@ STYLES: dict[str, Style] = {
             "pop",
             (100, 128),
             0.3,
+            bass="pop",
             parts={
                 "drums": "drums",
                 "bass": "electric bass",
@@ -54,7 +69,7 @@ STYLES: dict[str, Style] = {
             comping="arpeggio",
             parts={
                 "drums": "drums",
-                "bass": "acoustic bass",
+                "bass": "fretless bass",
                 "chords": "piano",
                 "pad": "strings",
                 "lead": "piano",
@@ -81,8 +96,9 @@ STYLES: dict[str, Style] = {
             (130, 180),
             0.9,
             groove="metal",
-            bass="eighths",
-            comping="power",
+            bass="metal",
+            comping="chug",
+            timing="tight",
             parts={
                 "drums": "drums",
                 "bass": "picked bass",
@@ -98,6 +114,7 @@ STYLES: dict[str, Style] = {
             groove="four",
             bass="offbeat",
             comping="stab",
+            timing="tight",
             parts={
                 "drums": "electronic drums",
                 "bass": "synth bass",
@@ -112,8 +129,9 @@ STYLES: dict[str, Style] = {
             (170, 176),
             0.7,
             groove="dnb",
-            bass="whole",
+            bass="reese",
             comping="pad",
+            timing="tight",
             parts={
                 "drums": "electronic drums",
                 "bass": "synth bass",
@@ -126,9 +144,10 @@ STYLES: dict[str, Style] = {
             "synthwave",
             (85, 110),
             0.6,
-            groove="backbeat",
-            bass="eighths",
+            groove="synthwave",
+            bass="octaves",
             comping="pad",
+            timing="tight",
             parts={
                 "drums": "electronic drums",
                 "bass": "synth bass",
@@ -146,6 +165,7 @@ STYLES: dict[str, Style] = {
             groove="boombap",
             bass="sparse",
             comping="block",
+            timing="laid-back",
             parts={
                 "drums": "drums",
                 "bass": "electric bass",
@@ -161,6 +181,7 @@ STYLES: dict[str, Style] = {
             groove="trap",
             bass="808",
             comping="pad",
+            timing="tight",
             parts={
                 "drums": "electronic drums",
                 "bass": "synth bass",
@@ -177,6 +198,7 @@ STYLES: dict[str, Style] = {
             groove="boombap",
             bass="sparse",
             comping="block",
+            timing="laid-back",
             parts={
                 "drums": "drums",
                 "bass": "electric bass",
@@ -207,7 +229,7 @@ STYLES: dict[str, Style] = {
             0.2,
             feel="shuffle",
             groove="shuffle",
-            bass="walking",
+            bass="boogie",
             comping="block",
             parts={
                 "drums": "drums",
@@ -223,7 +245,8 @@ STYLES: dict[str, Style] = {
             0.4,
             groove="funk",
             bass="funk",
-            comping="stab",
+            comping="funk",
+            pad="stab",
             parts={
                 "drums": "drums",
                 "bass": "slap bass",
@@ -240,6 +263,7 @@ STYLES: dict[str, Style] = {
             groove="rnb",
             bass="sparse",
             comping="block",
+            timing="laid-back",
             parts={
                 "drums": "drums",
                 "bass": "fretless bass",
@@ -286,11 +310,13 @@ STYLES: dict[str, Style] = {
             0.4,
             groove="onedrop",
             bass="reggae",
-            comping="offbeat",
+            comping="skank",
+            pad="offbeat",
             parts={
                 "drums": "drums",
                 "bass": "electric bass",
                 "chords": "organ",
+                "pad": "muted guitar",
                 "lead": "clean guitar",
             },
             progressions=("I IV V IV", "i VII i VII", "I V vi IV"),
@@ -302,6 +328,7 @@ STYLES: dict[str, Style] = {
             groove="latin",
             bass="tumbao",
             comping="montuno",
+            pad="mambo",
             parts={
                 "drums": "drums",
                 "bass": "acoustic bass",
@@ -332,7 +359,7 @@ STYLES: dict[str, Style] = {
             0.9,
             groove="tango",
             bass="tango",
-            comping="stab",
+            comping="tango",
             parts={
                 "drums": "orchestral percussion",
                 "bass": "contrabass",
@@ -357,8 +384,8 @@ STYLES: dict[str, Style] = {
             (80, 120),
             0.6,
             groove="epic",
-            bass="whole",
-            comping="pad",
+            bass="orchestral",
+            comping="ostinato",
             parts={
                 "drums": "orchestral percussion",
                 "bass": "contrabass",
@@ -373,7 +400,7 @@ STYLES: dict[str, Style] = {
             (60, 100),
             0.8,
             groove="epic",
-            bass="whole",
+            bass="orchestral",
             comping="pad",
             parts={
                 "drums": "orchestral percussion",
@@ -389,7 +416,7 @@ STYLES: dict[str, Style] = {
             (60, 80),
             0.5,
             groove="none",
-            bass="whole",
+            bass="drone",
             comping="pad",
             parts={
                 "bass": "synth bass",
@@ -406,7 +433,8 @@ STYLES: dict[str, Style] = {
             0.4,
             groove="chip",
             bass="octaves",
-            comping="arpeggio",
+            comping="chip",
+            timing="tight",
             parts={
                 "drums": "electronic drums",
                 "bass": "square lead",
@@ -421,10 +449,12 @@ STYLES: dict[str, Style] = {
             0.3,
             groove="chinese",
             bass="root",
-            comping="arpeggio",
+            comping="guzheng",
             pentatonic=True,
+            # The standard kit holds the stand-ins: floor tom for the tanggu, wood blocks for
+            # the bangzi, China cymbal for the bo and nao.
             parts={
-                "drums": "orchestral percussion",
+                "drums": "drums",
                 "bass": "cello",
                 "chords": "guzheng",
                 "pad": "strings",
@@ -440,3 +470,85 @@ DEFAULT_STYLE = "pop"
 
 def style(name: str) -> Style:
     return STYLES[name]
+
+
+# --- the energy curve and the metre, shared by the drum, bass and chord composers ---------------
+
+# Human timing: (random spread, drag) in milliseconds. A positive drag plays behind the beat.
+# Machine genres are exactly on the grid.
+TIMING: dict[str, tuple[float, float]] = {
+    "tight": (0.0, 0.0),
+    "natural": (7.0, 0.0),
+    "laid-back": (10.0, 14.0),
+}
+
+REST, VERSE, CHORUS, PEAK = 0, 1, 2, 3
+
+
+def energy_level(energy: float) -> int:
+    """A section's energy (0..1) as a tier: ``REST`` (intro, outro, breakdown: sparse),
+    ``VERSE`` (the main pattern), ``CHORUS`` (full, denser) or ``PEAK`` (the last chorus)."""
+    if energy < 0.45:
+        return REST
+    if energy < 0.75:
+        return VERSE
+    if energy < 0.95:
+        return CHORUS
+    return PEAK
+
+
+def loudness(energy: float) -> float:
+    """Velocity scale for a section's energy: 0.72 at rest, 1.1 for the last chorus."""
+    return 0.72 + 0.38 * max(0.0, min(1.0, energy))
+
+
+def next_section(plan: Plan, section: PlanSection) -> PlanSection | None:
+    """The section after ``section``, or ``None`` for the last one."""
+    for i, s in enumerate(plan.sections[:-1]):
+        if s is section or s.id == section.id:
+            return plan.sections[i + 1]
+    return None
+
+
+def swell(plan: Plan, bar: int, offset: float) -> float:
+    """Velocity factor for a note ``offset`` beats into ``bar``: a crescendo over the last bar of
+    a section into a livelier one (1.0 elsewhere), so that dynamics rise toward a chorus."""
+    section = plan.section_at(bar)
+    nxt = next_section(plan, section)
+    if bar != section.end_bar - 1 or nxt is None or nxt.energy <= section.energy + 0.05:
+        return 1.0
+    bpb = plan.time_signature.beats_per_bar
+    rise = min(0.3, 0.8 * (nxt.energy - section.energy))
+    return 1.0 - rise / 2 + rise * max(0.0, min(1.0, offset / bpb))
+
+
+def pulses(ts: TimeSignature) -> tuple[float, ...]:
+    """Onsets in quarter-note beats of the felt pulses of a bar: quarters in 2/4, 3/4, 4/4 and
+    5/4; dotted quarters in the compound metres (6/8, 9/8, 12/8); 2+2+3 eighths in 7/8."""
+    bpb = ts.beats_per_bar
+    if ts.is_compound:
+        return tuple(i * 1.5 for i in range(round(bpb / 1.5)))
+    if ts.denominator == 8:  # odd eighths: groups of two, the last of three
+        n = ts.numerator
+        groups = [2] * (n // 2 - 1) + [3] if n % 2 else [2] * (n // 2)
+        out, t = [], 0.0
+        for g in groups:
+            out.append(t)
+            t += g / 2
+        return tuple(out)
+    return tuple(float(i) for i in range(max(1, round(bpb))))
+
+
+def strong_pulses(ts: TimeSignature) -> tuple[int, ...]:
+    """Indices into ``pulses(ts)`` of the strong pulses (where the kick and the bass root fall):
+    1 and 3 in 4/4, 1 and 4 in 5/4 (3+2), both groups of two in 7/8's 2+2+3 ... the downbeat
+    alone in two- and three-pulse metres."""
+    n = len(pulses(ts))
+    if ts.denominator == 8 and not ts.is_compound:
+        return (0, n - 1)
+    return {4: (0, 2), 5: (0, 3)}.get(n, (0,))
+
+
+def vel(v: float) -> int:
+    """A MIDI velocity, 1-127."""
+    return max(1, min(127, round(v)))

@@ -39,7 +39,9 @@ def compose(plan: Plan) -> Score:
             notes = chord_part(plan, rng, part=name)
         else:
             notes = lead_part(plan, seed)
-        notes = _humanise(_clip(notes, plan.end_beat), rng, drums=inst.is_drums)
+        notes = _humanise(
+            _clip(notes, plan.end_beat), rng, drums=inst.is_drums, plan=plan, part=name
+        )
         volume, pan, reverb = _MIX[name]
         parts.append(
             Part(
@@ -64,6 +66,7 @@ def compose(plan: Plan) -> Score:
         sections=[SectionMark(s.id, s.kind, s.start_bar, s.end_bar) for s in plan.sections],
         chords=[c.symbol(plan.key) for c in plan.chords],
         parts=parts,
+        loop=plan.spec.loop,
     )
 
 
@@ -91,10 +94,26 @@ def _clip(notes: list[Note], end_beat: float) -> list[Note]:
     return out
 
 
-def _humanise(notes: list[Note], rng: random.Random, *, drums: bool) -> list[Note]:
-    """Small, seeded velocity variation so repeated notes do not sound machine-stamped."""
-    spread = 4 if drums else 6
-    return [
+def _humanise(
+    notes: list[Note],
+    rng: random.Random,
+    *,
+    drums: bool,
+    plan: Plan | None = None,
+    part: str = "",
+) -> list[Note]:
+    """Human feel, seeded: a small velocity variation so repeated notes do not sound
+    machine-stamped, and, with a ``plan``, timing offsets in the genre's feel (``Style.timing``:
+    none for machine genres, a few milliseconds either way, or lazily behind the beat for lo-fi
+    and neo-soul). A chord's notes move together; the drums' cymbals keep the time while the
+    drums around them move; the lead keeps the melody writer's timing. No note moves out of its
+    bar (so never before beat 0: a downbeat may come late, never early) or past the plan's
+    ``end_beat``, and the downbeat of the song's final chord stays exact. A note still sounding
+    when its key is struck again (in the bass, when the next note comes) is released there, so
+    that no pitch overlaps itself."""
+    tight = plan is not None and plan.style.timing == "tight"
+    spread = (2 if tight else 4) if drums else (3 if tight else 6)
+    out = [
         Note(
             n.pitch,
             n.start,
@@ -103,3 +122,77 @@ def _humanise(notes: list[Note], rng: random.Random, *, drums: bool) -> list[Not
         )
         for n in notes
     ]
+    if plan is None or part == "lead":
+        return out
+    return _release_repeats(_human_timing(out, rng, plan, part=part, drums=drums), part=part)
+
+
+def _human_timing(
+    notes: list[Note], rng: random.Random, plan: Plan, *, part: str, drums: bool
+) -> list[Note]:
+    """Move notes by the genre's timing feel, converted from milliseconds to beats."""
+    from overture.compose.drums import BACKBEAT, TIMEKEEPERS
+    from overture.styles import TIMING
+
+    spread_ms, drag_ms = TIMING.get(plan.style.timing, TIMING["natural"])
+    if not spread_ms and not drag_ms:
+        return notes
+    per_ms = plan.tempo / 60_000.0  # beats per millisecond
+    # The bass sits between the drums and the keys; of the drums only the backbeat lags.
+    drag = drag_ms * {"bass": 0.5, "drums": 0.0}.get(part, 1.0)
+    loop = bool(getattr(plan.spec, "loop", False))
+    bpb = plan.time_signature.beats_per_bar
+    final = None if loop else (plan.bars - 1) * bpb
+    order = sorted(range(len(notes)), key=lambda i: (notes[i].start, notes[i].pitch))
+    offsets = [0.0] * len(notes)
+    cluster_start, cluster_offset = None, 0.0
+    for i in order:
+        n = notes[i]
+        if drums:
+            if n.pitch in TIMEKEEPERS:
+                continue
+            lag = drag_ms if n.pitch in BACKBEAT else 0.0
+            offsets[i] = (lag + rng.uniform(-spread_ms, spread_ms)) * per_ms
+            continue
+        # Notes struck together (a chord, a strum, a roll) move as one.
+        if cluster_start is None or n.start - cluster_start > 0.1:
+            cluster_start = n.start
+            cluster_offset = (drag + rng.uniform(-spread_ms, spread_ms)) * per_ms
+        offsets[i] = cluster_offset
+    out = []
+    for n, off in zip(notes, offsets, strict=True):
+        if off == 0.0 or (final is not None and abs(n.start - final) < 1e-6):
+            out.append(n)  # on the grid; the final chord lands exactly on its downbeat
+            continue
+        bar_start = (n.start + 1e-9) // bpb * bpb
+        start = max(bar_start, n.start + off)
+        # A note ringing to the end still does; none rings past it.
+        end = plan.end_beat if n.end >= plan.end_beat - 1e-6 else min(n.end + off, plan.end_beat)
+        if start >= plan.end_beat - 1e-6 or end - start <= 1e-6:
+            out.append(n)
+        else:
+            out.append(Note(n.pitch, start, end - start, n.velocity))
+    return out
+
+
+def _release_repeats(notes: list[Note], *, part: str) -> list[Note]:
+    """End each note where its pitch (in the bass, any note) is struck again; of two notes of
+    one pitch struck together, keep the louder."""
+    import itertools
+
+    order = sorted(range(len(notes)), key=lambda i: (notes[i].start, notes[i].pitch))
+    lines: dict[int, list[int]] = {}
+    for i in order:
+        lines.setdefault(0 if part == "bass" else notes[i].pitch, []).append(i)
+    out: list[Note | None] = list(notes)
+    for line in lines.values():
+        for a, b in itertools.pairwise(line):
+            n, nxt = out[a], out[b]
+            if n is None or nxt is None or n.end <= nxt.start + 1e-9:
+                continue
+            if nxt.start - n.start > 1e-6:
+                out[a] = Note(n.pitch, n.start, nxt.start - n.start, n.velocity)
+            elif n.pitch == nxt.pitch:  # a doubled note: one key, struck once
+                keep = max(n, nxt, key=lambda x: (x.velocity, x.duration))
+                out[a], out[b] = None, keep
+    return [n for n in out if n is not None]
