@@ -137,3 +137,14 @@ def test_midi_has_one_track_per_part_with_meta_events_and_drums_on_channel_10() 
         _song("acoustic folk song in 3/4 time, D major, 96 bpm, 20 seconds")[2], title="t"
     ).save(file=b)
     assert a.getvalue() == b.getvalue()
+
+
+def test_midi_keeps_a_chinese_title(tmp_path) -> None:
+    from overture.export import write_midi
+
+    _, _, score = _song("伤感 钢琴 抒情 慢板 C小调 90秒")
+    path = tmp_path / "song.mid"
+    write_midi(score, path, title="伤感 钢琴")
+    mid = mido.MidiFile(str(path), charset="utf-8")
+    names = [m.name for m in mid.tracks[0] if m.type == "track_name"]
+    assert names == ["伤感 钢琴"]

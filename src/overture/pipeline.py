@@ -40,6 +40,7 @@ class Song:
     files: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     master: dict[str, float] = field(default_factory=dict)
+    originality: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         from overture import __version__
@@ -47,14 +48,27 @@ class Song:
         return {
             "id": self.id,
             "title": self.spec.title,
-            "engine": {"name": "overture", "version": __version__, "models": {}},
+            "engine": {"name": "overture", "version": __version__, "models": model_versions()},
             "seed": self.spec.seed,
             "spec": self.spec.to_dict(),
             "plan": self.plan.to_dict(),
+            "originality": self.originality,
             "master": self.master,
             "files": sorted(self.files),
             "timings": self.timings,
         }
+
+
+def model_versions() -> dict[str, str]:
+    """Versions of the trained models the engine ships, from their manifest."""
+    from overture.learn import MODELS_DIR
+
+    try:
+        manifest = json.loads((MODELS_DIR / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    models = manifest.get("models", {})
+    return {name: str(m.get("version", "")) for name, m in sorted(models.items())}
 
 
 def song_id(score_json: str) -> str:
@@ -87,6 +101,10 @@ def generate(
     time_signature: str | None = None,
     instruments: list[str] | None = None,
     seed: int = 0,
+    chords: str | list[str] | None = None,
+    structure: str | list[str] | None = None,
+    loop: bool = False,
+    melody: str | Path | None = None,
     out: str | Path | None = None,
     formats: str | Iterable[str] | None = None,
     soundfont: str | Path | None = None,
@@ -97,6 +115,9 @@ def generate(
     """Make a song from a prompt. With ``out``, render and write the song folder there.
 
     Without ``out`` only the symbolic stages run (spec, plan, score), which is instant.
+    ``chords`` ("Am F C G", one per bar), ``structure`` ("intro verse chorus outro"),
+    ``melody`` (a MIDI file that becomes the lead) and ``loop`` (a seamless loop of whole
+    bars) are followed exactly.
     """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -109,6 +130,10 @@ def generate(
         time_signature=time_signature,
         instruments=instruments,
         seed=seed,
+        chords=chords,
+        structure=structure,
+        loop=loop,
+        melody=melody,
     )
     sf_path = None
     dest = tmp = None
@@ -129,6 +154,7 @@ def generate(
         score = compose(plan)
         timings["compose"] = time.perf_counter() - t
         song = Song(id=song_id(score.to_json()), spec=spec, plan=plan, score=score, timings=timings)
+        song.originality = originality(score)
         if progress:
             progress("composed", 0.05)
         if dest is None or tmp is None or sf_path is None:
@@ -149,6 +175,19 @@ def generate(
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def originality(score: Score) -> dict[str, Any]:
+    """The lead's longest run of notes (intervals and durations) shared with a corpus tune."""
+    from overture.compose.melody import ORIGINALITY_LIMIT
+    from overture.learn.originality import longest_match
+
+    lead = next((p for p in score.parts if p.name == "lead"), None)
+    if lead is None or len(lead.notes) < 2:
+        return {"longest_match": 0, "piece": None, "limit": ORIGINALITY_LIMIT}
+    notes = sorted(lead.notes, key=lambda n: n.start)
+    match = longest_match([n.pitch for n in notes], [n.duration for n in notes])
+    return {"longest_match": match.notes, "piece": match.piece, "limit": ORIGINALITY_LIMIT}
 
 
 def render_score(

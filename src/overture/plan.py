@@ -6,29 +6,37 @@ that rings until a short release tail, so that the audio ends exactly on time.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from typing import Any
 
-from overture.spec import SongSpec
+from overture.errors import InvalidInputError
+from overture.spec import SongSpec, release_tail
 from overture.styles import STYLES, Style
 from overture.theory import Chord, Key, TimeSignature, chord_from_roman
 
 PHRASE_BARS = 4
-# Section energy (0..1): drives which parts play, density and dynamics.
+# Section energy (0..1): drives which parts play, density and dynamics. Repeats of a kind rise a
+# little (the second verse is fuller than the first); the last chorus is the peak.
 ENERGY = {
     "intro": 0.3,
-    "verse": 0.55,
-    "chorus": 0.85,
+    "verse": 0.5,
+    "pre-chorus": 0.65,
+    "chorus": 0.82,
     "bridge": 0.6,
-    "interlude": 0.5,
+    "interlude": 0.45,
+    "breakdown": 0.3,
+    "solo": 0.75,
     "outro": 0.35,
-    "theme": 0.5,
-    "variation": 0.65,
+    "theme": 0.45,
+    "variation": 0.6,
     "jingle": 0.8,
 }
+_REPEAT_RISE = 0.06
 # Genres without a verse/chorus song form use themes and variations instead.
 _THROUGH_COMPOSED = {"ambient", "classical", "cinematic", "orchestral"}
+_CHORUS_KINDS = {"chorus", "variation"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,26 +106,44 @@ class Plan:
         }
 
 
-def release_tail(duration: float) -> float:
-    """Seconds kept free at the end for the last notes' release (and reverb) to die away."""
-    return min(2.0, max(0.25, 0.08 * duration))
-
-
 def make_plan(spec: SongSpec) -> Plan:
-    """Decide form, chords and arrangement for ``spec``; deterministic for ``spec.seed``."""
+    """Decide form, chords and arrangement for ``spec``; deterministic for ``spec.seed``.
+
+    Given chords, structure or melody (``spec.chords``, ``spec.structure``, ``spec.melody``) are
+    followed exactly; a loop (``spec.loop``) is whole bars with no release tail.
+    """
     st = STYLES[spec.genre]
     rng = random.Random(f"plan:{spec.seed}")
     ts = spec.time_signature
-    bar_s = ts.beats_per_bar * 60.0 / spec.tempo
-    music_s = spec.duration - release_tail(spec.duration)
-    bars = max(1, int(music_s // bar_s))
-    # The final chord rings from the last bar's downbeat to the start of the release tail; a
-    # song shorter than one bar is a single gesture within that bar.
-    end_beat = music_s * spec.tempo / 60.0
-    kinds = _form(bars, spec.genre)
+    bpb = ts.beats_per_bar
+    bar_s = bpb * 60.0 / spec.tempo
+    if spec.loop:
+        bars = max(1, round(spec.duration / bar_s))
+        end_beat = bars * bpb
+    else:
+        music_s = spec.duration - release_tail(spec.duration)
+        bars = max(1, int(music_s / bar_s + 1e-9))
+        # The final chord rings from the last bar's downbeat to the start of the release tail;
+        # a song shorter than one bar is a single gesture within that bar.
+        end_beat = round(music_s * spec.tempo / 60.0, 6)
+    if spec.melody is not None:
+        kinds = _melody_form(bars, spec)
+    elif spec.structure:
+        kinds = _fit_structure(spec.structure, bars, spec)
+    else:
+        kinds = _form(bars, spec.genre)
+        if spec.loop:
+            kinds = _loop_form(kinds)
     parts = _arrangement(st, spec.instruments)
     sections = _sections(kinds, parts)
-    chords = _harmony(sections, spec.key, st, rng)
+    if spec.chords:
+        chords = tuple(spec.chords[i % len(spec.chords)] for i in range(bars))
+    elif spec.melody is not None:
+        from overture.compose.harmonise import harmonise
+
+        chords = harmonise(spec.melody, sections, spec.key, ts, loop=spec.loop)
+    else:
+        chords = _harmony(sections, spec.key, st, rng, loop=spec.loop)
     return Plan(
         spec=spec,
         style=st,
@@ -131,6 +157,74 @@ def make_plan(spec: SongSpec) -> Plan:
         chords=chords,
         parts=parts,
     )
+
+
+def _fit_structure(kinds: tuple[str, ...], bars: int, spec: SongSpec) -> list[tuple[str, int]]:
+    """Bars per given section: their natural lengths scaled to the duration, in even bars."""
+    from overture.spec import SECTION_BARS
+
+    if bars < len(kinds):
+        raise InvalidInputError(
+            f"the structure has {len(kinds)} sections but {spec.duration:g} s at "
+            f"{spec.tempo:g} bpm holds only {bars} bar{'s' if bars != 1 else ''}"
+        )
+    natural = [SECTION_BARS[k] for k in kinds]
+    unit = 2 if bars >= 2 * len(kinds) else 1
+    units = bars // unit
+    total = sum(natural)
+    shares = [n * units / total for n in natural]
+    got = [max(1, int(x)) for x in shares]
+    # Largest remainders first, then trim from the longest if the floors of 1 overshot.
+    order = sorted(range(len(kinds)), key=lambda i: (got[i] - shares[i], i))
+    i = 0
+    while sum(got) < units:
+        got[order[i % len(order)]] += 1
+        i += 1
+    while sum(got) > units:
+        j = max(range(len(got)), key=lambda k: (got[k], -k))
+        got[j] -= 1
+    out = [(k, g * unit) for k, g in zip(kinds, got, strict=True)]
+    k, n = out[-1]
+    out[-1] = (k, n + bars - unit * units)  # an odd bar left over joins the last section
+    return out
+
+
+def _melody_form(bars: int, spec: SongSpec) -> list[tuple[str, int]]:
+    """Sections around a given melody: it plays (repeated when the song is longer), framed by
+    an intro and an outro made of the bars left over; its phrases alternate verse and chorus."""
+    assert spec.melody is not None
+    mel_bars = max(1, math.ceil(spec.melody.end_beat / spec.time_signature.beats_per_bar - 1e-6))
+    if bars < mel_bars:
+        seconds = mel_bars * spec.time_signature.beats_per_bar * 60 / spec.tempo
+        raise InvalidInputError(
+            f"the melody lasts {mel_bars} bars ({seconds:.1f} s at {spec.tempo:g} bpm); "
+            f"{spec.duration:g} s is too short for it"
+        )
+    reps = max(1, min(8, bars // mel_bars))
+    left = bars - reps * mel_bars
+    intro = min(left // 2, 8) if left >= 2 else 0
+    outro = left - intro
+    out: list[tuple[str, int]] = []
+    if intro:
+        out.append(("intro", intro))
+    for r in range(reps):
+        out.append(("verse" if r % 2 == 0 else "chorus", mel_bars))
+    if outro:
+        out.append(("outro", outro))
+    return out
+
+
+def _loop_form(kinds: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """A loop has no intro or outro: it is all body, and its end runs back into its start."""
+    body = {"intro": "verse", "outro": "chorus", "jingle": "verse"}
+    merged: list[tuple[str, int]] = []
+    for kind, n in kinds:
+        kind = body.get(kind, kind)
+        if merged and merged[-1][0] == kind:
+            merged[-1] = (kind, merged[-1][1] + n)
+        else:
+            merged.append((kind, n))
+    return merged
 
 
 def _form(bars: int, genre: str) -> list[tuple[str, int]]:
@@ -150,11 +244,9 @@ def _form(bars: int, genre: str) -> list[tuple[str, int]]:
         form = [("intro", 1), (a, 1), (b, 1), (a, 1), (b, 1)][:units]
         if units == 4:
             form = [("intro", 1), (a, 1), (b, 1), ("outro", 1)]
-    else:
-        # intro, then verse/chorus pairs of 8 bars; a bridge before the last chorus once there
-        # are three pairs; an outro to close. Long pieces repeat the cycle.
-        # intro, then verse/chorus pairs (4-bar sections in short songs, 8-bar ones from 40
-        # bars on); a bridge replaces the last verse once there are three pairs; an outro.
+    elif through or units < 10:
+        # intro, then theme/variation (or short verse/chorus) pairs; a bridge replaces the last
+        # of three or more pairs; an interlude mid-piece; an outro. Long pieces repeat the cycle.
         size = 1 if units < 10 else 2
         pairs = max(1, (units - 2) // (2 * size))
         form = [("intro", 1)]
@@ -162,7 +254,6 @@ def _form(bars: int, genre: str) -> list[tuple[str, int]]:
             form.append(("bridge" if i == pairs - 1 and pairs >= 3 else a, size))
             form.append((b, size))
         left = units - 2 - 2 * size * pairs
-        # Leftover phrases: an interlude mid-song, a longer last chorus, a longer intro.
         if left >= 1 and pairs >= 2:
             form.insert(len(form) - 2, ("interlude", 1))
             left -= 1
@@ -172,11 +263,60 @@ def _form(bars: int, genre: str) -> list[tuple[str, int]]:
         if left >= 1:
             form[0] = ("intro", form[0][1] + left)
         form.append(("outro", 1))
+    else:
+        form = _song_form(units)
     out = [(k, n * PHRASE_BARS) for k, n in form]
     # Bars left over after whole phrases extend the last section (a tag before the final chord).
     k, n = out[-1]
     out[-1] = (k, n + rem)
     return out
+
+
+def _song_form(units: int) -> list[tuple[str, int]]:
+    """A verse/chorus song of ``units`` four-bar phrases (10 or more), 8-bar verses and choruses.
+
+    The core is intro, verse, chorus, verse, chorus, outro; as room allows it gains, in order: a
+    bridge and a return of the chorus, pre-choruses that build into the choruses, a doubled last
+    chorus, an instrumental interlude, a solo before the bridge, and whole further verse-chorus
+    cycles. Phrases still left over lengthen the intro, add a breakdown before the last chorus
+    and an interlude after the last cycle, and then lengthen the outro.
+    """
+    v, c, pre = ("verse", 2), ("chorus", 2), ("pre-chorus", 1)
+    cycles = [[v, c], [v, c]]
+    middle: list[tuple[str, int]] = []
+    end: list[tuple[str, int]] = []
+    left = units - 10
+
+    def take(n: int) -> bool:
+        nonlocal left
+        if left >= n:
+            left -= n
+            return True
+        return False
+
+    if take(4):
+        middle, end = [("bridge", 2)], [c]
+    with_pre = take(2)
+    if with_pre:
+        cycles = [[v, pre, c], [v, pre, c]]
+    if end and take(2):
+        end = [c, c]
+    if take(1):
+        cycles[-1].append(("interlude", 1))
+    if middle and take(2):
+        middle.insert(0, ("solo", 2))
+    while take(5 if with_pre else 4):
+        cycles.append([v, pre, c] if with_pre else [v, c])
+    intro = 1 + (1 if take(1) else 0)
+    if end and take(1):
+        middle.append(("breakdown", 1))  # a quiet drop before the last chorus, the peak
+    if len(cycles) > 2 and take(1):
+        cycles[-1].append(("interlude", 1))
+    outro = 1 + left
+    form = [("intro", intro)]
+    for cycle in cycles:
+        form += cycle
+    return [*form, *middle, *end, ("outro", outro)]
 
 
 def _arrangement(st: Style, asked: tuple[str, ...]) -> dict[str, str]:
@@ -205,36 +345,58 @@ def _arrangement(st: Style, asked: tuple[str, ...]) -> dict[str, str]:
     return {p: parts[p] for p in order if p in parts}
 
 
-def _section_parts(kind: str, parts: dict[str, str]) -> tuple[str, ...]:
-    have = set(parts)
-    want = {
-        "intro": {"chords", "pad", "lead"} if "drums" not in have else {"chords", "pad", "drums"},
-        "verse": {"drums", "bass", "chords", "lead"},
-        "chorus": {"drums", "bass", "chords", "pad", "lead"},
-        "bridge": {"bass", "chords", "pad", "lead"},
-        "interlude": {"drums", "bass", "chords", "pad"},
-        "outro": {"bass", "chords", "pad", "lead"},
-        "theme": {"bass", "chords", "lead"},
-        "variation": {"drums", "bass", "chords", "pad", "lead"},
-        "jingle": {"bass", "chords", "lead", "pad"},
-    }[kind]
+# Which parts play in each kind of section: instruments enter as the energy rises.
+_SECTION_PARTS = {
+    "intro": {"chords", "pad", "lead"},
+    "verse": {"drums", "bass", "chords", "lead"},
+    "pre-chorus": {"drums", "bass", "chords", "pad", "lead"},
+    "chorus": {"drums", "bass", "chords", "pad", "lead"},
+    "bridge": {"bass", "chords", "pad", "lead"},
+    "interlude": {"drums", "bass", "chords", "pad"},
+    "breakdown": {"chords", "pad", "lead"},
+    "solo": {"drums", "bass", "chords", "lead"},
+    "outro": {"bass", "chords", "pad", "lead"},
+    "theme": {"bass", "chords", "lead"},
+    "variation": {"drums", "bass", "chords", "pad", "lead"},
+    "jingle": {"bass", "chords", "lead", "pad"},
+}
+
+
+def _section_parts(kind: str, parts: dict[str, str], *, first: bool) -> tuple[str, ...]:
+    want = set(_SECTION_PARTS[kind])
+    if kind == "intro" and "drums" in parts:
+        want = {"chords", "pad", "drums"}  # a groove intro; the tune waits for the verse
+    if first and kind in {"verse", "theme"} and len(parts) > 3:
+        want.discard("pad")  # the first verse is sparer; the pad enters later
+    if kind == "bridge" and "drums" in parts and len(parts) <= 3:
+        want.add("drums")  # a trio's bridge keeps its drummer
     chosen = tuple(p for p in parts if p in want)
     return chosen or tuple(parts)
 
 
 def _sections(kinds: list[tuple[str, int]], parts: dict[str, str]) -> tuple[PlanSection, ...]:
+    """Number the sections and give each its energy on the song's curve: repeats rise a little,
+    the last chorus is the peak, and the section before a chorus leans into it."""
     counts: dict[str, int] = {}
     out = []
     bar = 0
-    last_chorus = max(
-        (i for i, (k, _) in enumerate(kinds) if k in {"chorus", "variation"}), default=-1
-    )
+    last_chorus = max((i for i, (k, _) in enumerate(kinds) if k in _CHORUS_KINDS), default=-1)
     for i, (kind, n) in enumerate(kinds):
         counts[kind] = counts.get(kind, 0) + 1
-        energy = 1.0 if i == last_chorus and counts[kind] > 1 else ENERGY[kind]
+        energy = ENERGY[kind] + _REPEAT_RISE * (counts[kind] - 1)
+        if kind in {"intro", "outro", "breakdown", "bridge"}:
+            energy = ENERGY[kind]  # these do not climb: the bridge departs, the ends are quiet
+        if i == last_chorus and counts[kind] > 1:
+            energy = 1.0
+        energy = round(min(0.95 if i != last_chorus else 1.0, energy), 3)
         out.append(
             PlanSection(
-                f"{kind}{counts[kind]}", kind, bar, bar + n, energy, _section_parts(kind, parts)
+                f"{kind}{counts[kind]}",
+                kind,
+                bar,
+                bar + n,
+                energy,
+                _section_parts(kind, parts, first=counts[kind] == 1),
             )
         )
         bar += n
@@ -249,43 +411,81 @@ def _progressions(st: Style, key: Key) -> list[str]:
     return ["i VI III VII", "i iv VI V", "i VII VI VII"] if minor else ["I V vi IV", "I IV V I"]
 
 
+_PRE_CHORUS = {"major": ("IV V", "ii V", "vi IV", "IV ii"), "minor": ("iv V", "VI VII", "iv VII")}
+
+
+def _model_progression(
+    length: int, key: Key, rng: random.Random, start: str, end: str
+) -> list[str] | None:
+    """A progression sampled from the harmony model learned from the chorales."""
+    try:
+        from overture.learn.harmony_model import HarmonyModel
+
+        model = HarmonyModel.load()
+    except (ImportError, OSError):  # pragma: no cover - the model ships with the package
+        return None
+    return model.sample(length, key.mode, rng, start=start, end=end)
+
+
 def _harmony(
-    sections: tuple[PlanSection, ...], key: Key, st: Style, rng: random.Random
+    sections: tuple[PlanSection, ...], key: Key, st: Style, rng: random.Random, *, loop: bool
 ) -> tuple[Chord, ...]:
+    """A chord per bar: the genre's idiomatic loops for verse and chorus, a pre-chorus that
+    climbs to the dominant, a bridge (and classical themes) from the chorale-learned model, and
+    cadences at section ends: half cadences into choruses, V-I at the end of a chorus and of the
+    song (a loop instead leads back into its first chord)."""
+    minor = key.mode == "minor"
+    tonic_rn = "i" if minor else "I"
     progs = _progressions(st, key)
-    by_kind: dict[str, list[Chord]] = {}
-    for kind in (
-        "verse",
-        "chorus",
-        "theme",
-        "variation",
-        "intro",
-        "outro",
-        "interlude",
-        "bridge",
-        "jingle",
-    ):
-        prog = rng.choice(progs)
-        if kind == "bridge":
-            # The bridge departs: start away from the tonic.
-            tokens = prog.split()
-            prog = " ".join(tokens[1:] + tokens[:1]) if len(tokens) > 1 else prog
-        by_kind[kind] = [chord_from_roman(t, key) for t in prog.split()]
-    # Choruses and verses keep their own progressions; intro/outro/interlude borrow the chorus's.
-    by_kind["intro"] = by_kind["outro"] = by_kind["interlude"] = by_kind["chorus"]
-    tonic = chord_from_roman("i" if key.mode == "minor" else "I", key)
+    verse = rng.choice(progs)
+    others = [p for p in progs if p != verse]
+    chorus = rng.choice(others) if others else verse
+    pre = rng.choice(_PRE_CHORUS[key.mode])
+    through = st.name in _THROUGH_COMPOSED
+    away = rng.choice(["iv", "VI"] if minor else ["IV", "vi", "ii"])
+    bridge = _model_progression(4, key, rng, start=away, end="V")
+    if bridge is None:
+        tokens = chorus.split()
+        bridge = tokens[1:] + tokens[:1]
+    by_kind_rn: dict[str, list[str]] = {
+        "verse": verse.split(),
+        "chorus": chorus.split(),
+        "pre-chorus": pre.split(),
+        "bridge": bridge,
+        "solo": verse.split(),
+        "intro": chorus.split(),
+        "outro": chorus.split(),
+        "interlude": verse.split(),
+        "breakdown": chorus.split(),
+        "jingle": chorus.split(),
+        "theme": verse.split(),
+        "variation": chorus.split(),
+    }
+    if through:
+        theme = _model_progression(8, key, rng, start=tonic_rn, end="V")
+        variation = _model_progression(8, key, rng, start=tonic_rn, end=tonic_rn)
+        if theme and variation:
+            by_kind_rn.update(theme=theme, variation=variation, intro=theme, outro=variation)
+            by_kind_rn.update(interlude=theme, breakdown=theme)
+    by_kind = {k: [chord_from_roman(t, key) for t in v] for k, v in by_kind_rn.items()}
+    tonic = chord_from_roman(tonic_rn, key)
     dominant = chord_from_roman("V", key)
     chords: list[Chord] = []
     for i, s in enumerate(sections):
-        loop = by_kind[s.kind]
-        seq = [loop[j % len(loop)] for j in range(s.bars)]
+        cycle = by_kind[s.kind]
+        seq = [cycle[j % len(cycle)] for j in range(s.bars)]
         nxt = sections[i + 1] if i + 1 < len(sections) else None
         if nxt is None:
-            # The song ends on the tonic, approached from the dominant when there is room.
-            if len(seq) >= 2:
-                seq[-2] = dominant
-            seq[-1] = tonic
-        elif nxt.kind in {"chorus", "variation"} and len(seq) >= 2:
+            if not loop:
+                # The song ends on the tonic, approached from the dominant when there is room.
+                if len(seq) >= 2:
+                    seq[-2] = dominant
+                seq[-1] = tonic
+        elif s.kind in _CHORUS_KINDS | {"theme"} and len(seq) >= 4:
+            seq[-2:] = [dominant, tonic]  # the chorus closes with an authentic cadence
+        elif nxt.kind in _CHORUS_KINDS | {"pre-chorus"} and len(seq) >= 2:
             seq[-1] = dominant  # a half cadence sets up the chorus
         chords.extend(seq)
+    if loop and len(chords) >= 2 and chords[0] == tonic:
+        chords[-1] = dominant  # the loop's end leads back into its tonic start
     return tuple(chords)

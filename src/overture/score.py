@@ -63,6 +63,7 @@ class Score:
     sections: list[SectionMark]
     chords: list[str]  # one chord symbol per bar
     parts: list[Part]
+    loop: bool = False  # a seamless loop: what rings past the end sounds again at the start
 
     @property
     def seconds_per_beat(self) -> float:
@@ -92,6 +93,7 @@ class Score:
             "duration": self.duration,
             "sections": [asdict(s) for s in self.sections],
             "chords": list(self.chords),
+            "loop": self.loop,
             "parts": [
                 {
                     "name": p.name,
@@ -122,6 +124,7 @@ class Score:
             duration=float(data["duration"]),
             sections=[SectionMark(**s) for s in data["sections"]],
             chords=list(data["chords"]),
+            loop=bool(data.get("loop", False)),
             parts=[
                 Part(
                     name=p["name"],

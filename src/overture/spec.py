@@ -6,17 +6,83 @@ style of the genre and the seed fill in the rest. Every value records where it c
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from overture.errors import InvalidInputError
 from overture.styles import DEFAULT_STYLE, STYLES
-from overture.theory import Key, TimeSignature, parse_key, parse_time_signature
+from overture.theory import (
+    Chord,
+    Key,
+    TimeSignature,
+    chord_from_roman,
+    parse_chord,
+    parse_key,
+    parse_time_signature,
+)
+
+if TYPE_CHECKING:
+    from overture.melody_input import ImportedMelody
 
 MIN_DURATION, MAX_DURATION = 1.0, 900.0
 MIN_TEMPO, MAX_TEMPO = 30.0, 300.0
+MAX_CHORDS = 256
+MAX_SECTIONS = 64
+
+# Section kinds a structure may name, with the words that mean them (English and Chinese).
+SECTION_KINDS = (
+    "intro",
+    "verse",
+    "pre-chorus",
+    "chorus",
+    "bridge",
+    "interlude",
+    "breakdown",
+    "solo",
+    "outro",
+    "theme",
+    "variation",
+)
+_SECTION_ALIASES = {
+    "prechorus": "pre-chorus",
+    "pre chorus": "pre-chorus",
+    "build": "pre-chorus",
+    "buildup": "pre-chorus",
+    "build-up": "pre-chorus",
+    "hook": "chorus",
+    "refrain": "chorus",
+    "drop": "chorus",
+    "instrumental": "interlude",
+    "break": "breakdown",
+    "coda": "outro",
+    "ending": "outro",
+    "前奏": "intro",
+    "主歌": "verse",
+    "导歌": "pre-chorus",
+    "预副歌": "pre-chorus",
+    "副歌": "chorus",
+    "桥段": "bridge",
+    "间奏": "interlude",
+    "尾奏": "outro",
+}
+# Natural length of each kind in bars, when the duration is not stated.
+SECTION_BARS = {
+    "intro": 4,
+    "verse": 8,
+    "pre-chorus": 4,
+    "chorus": 8,
+    "bridge": 8,
+    "interlude": 4,
+    "breakdown": 4,
+    "solo": 8,
+    "outro": 4,
+    "theme": 8,
+    "variation": 8,
+}
 
 
 @dataclass(slots=True)
@@ -51,8 +117,19 @@ class SongSpec:
     sources: dict[str, str]  # field -> "option" | "prompt" | "style" | "random"
     used_words: tuple[str, ...] = ()
     ignored_words: tuple[str, ...] = ()
+    chords: tuple[Chord, ...] = ()  # given chords, one per bar, cycled through the song
+    structure: tuple[str, ...] = ()  # given section kinds, in order
+    loop: bool = False  # a seamless loop: whole bars, the end leads back into the start
+    melody: ImportedMelody | None = None  # a given melody that becomes the lead
 
     def to_dict(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        if self.chords:
+            extra["chords"] = [c.symbol(self.key) for c in self.chords]
+        if self.structure:
+            extra["structure"] = list(self.structure)
+        if self.melody is not None:
+            extra["melody"] = self.melody.to_dict()
         return {
             "prompt": self.prompt,
             "title": self.title,
@@ -66,7 +143,68 @@ class SongSpec:
             "seed": self.seed,
             "sources": dict(self.sources),
             "prompt_words": {"used": list(self.used_words), "ignored": list(self.ignored_words)},
+            "loop": self.loop,
+            **extra,
         }
+
+
+def parse_chords(text: str | list[str] | tuple[str, ...]) -> tuple[Chord, ...]:
+    """``"Am F C G"`` (spaces, commas or bar lines between chords) -> one chord per bar."""
+    tokens = text if not isinstance(text, str) else re.split(r"[\s,|;]+", text)
+    chords = tuple(parse_chord(t) for t in tokens if t.strip())
+    if not chords:
+        raise InvalidInputError('no chords given (e.g. --chords "Am F C G")')
+    if len(chords) > MAX_CHORDS:
+        raise InvalidInputError(f"{len(chords)} chords is more than {MAX_CHORDS}")
+    return chords
+
+
+def parse_structure(text: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """``"intro verse chorus outro"`` -> the section kinds, checked; numbers are ignored."""
+    if isinstance(text, str):
+        text = re.sub(r"pre[\s_]+chorus", "pre-chorus", text, flags=re.IGNORECASE)
+        tokens = [t for t in re.split(r"[\s,|;>→]+", text) if t]
+    else:
+        tokens = [str(t) for t in text]
+    kinds = []
+    for token in tokens:
+        word = re.sub(r"\d+$", "", token.strip().lower())  # "verse2" -> "verse"
+        kind = _SECTION_ALIASES.get(word, word)
+        if kind not in SECTION_KINDS:
+            raise InvalidInputError(
+                f"unknown section {token!r} in structure (choose from {', '.join(SECTION_KINDS)})"
+            )
+        kinds.append(kind)
+    if not kinds:
+        raise InvalidInputError('empty structure (e.g. --structure "intro verse chorus outro")')
+    if len(kinds) > MAX_SECTIONS:
+        raise InvalidInputError(f"{len(kinds)} sections is more than {MAX_SECTIONS}")
+    return tuple(kinds)
+
+
+def key_of_chords(chords: tuple[Chord, ...]) -> Key:
+    """The key a chord loop is most plausibly in: its chords diatonic, its first chord the tonic.
+
+    Each candidate key scores the share of chord tones in its scale, plus a bonus when the loop
+    starts (or ends) on its tonic triad, so "Am F C G" is A minor and "C G Am F" is C major.
+    """
+    best: tuple[float, int, int, str] = (-1.0, 0, 0, "major")
+    for tonic in range(12):
+        for mode in ("major", "minor"):
+            key = Key(tonic, mode)
+            scale = set(key.scale)
+            fit = sum(
+                sum(pc in scale for pc in c.pitch_classes) / len(c.pitch_classes) for c in chords
+            ) / len(chords)
+            home = chord_from_roman("i" if mode == "minor" else "I", key)
+
+            def is_home(c: Chord, home: Chord = home) -> bool:
+                return c.root == home.root and c.is_minor == home.is_minor
+
+            bonus = 0.3 * is_home(chords[0]) + 0.15 * is_home(chords[-1])
+            # Ties (relative keys with the same tones) go to the mode of the first chord.
+            best = max(best, (round(fit + bonus, 6), int(is_home(chords[0])), -tonic, mode))
+    return Key(-best[2], best[3])
 
 
 def check_duration(seconds: float) -> float:
@@ -96,9 +234,32 @@ def build_spec(
     time_signature: str | TimeSignature | None = None,
     instruments: list[str] | None = None,
     seed: int = 0,
+    chords: str | list[str] | tuple[Chord, ...] | None = None,
+    structure: str | list[str] | tuple[str, ...] | None = None,
+    loop: bool = False,
+    melody: str | Path | ImportedMelody | None = None,
 ) -> SongSpec:
-    """Resolve a prompt and options into a complete ``SongSpec``. Options override the prompt."""
+    """Resolve a prompt and options into a complete ``SongSpec``. Options override the prompt.
+
+    ``chords`` (one per bar, cycled), ``structure`` (section kinds in order), ``loop`` (a
+    seamless loop of whole bars) and ``melody`` (a MIDI file, or an ``ImportedMelody``, that
+    becomes the lead) are followed exactly. Without a stated duration, a given structure or
+    melody sets the song's length.
+    """
+    from overture.melody_input import ImportedMelody, read_melody
     from overture.prompt import parse_prompt
+
+    the_chords: tuple[Chord, ...] = ()
+    if chords is not None:
+        the_chords = (
+            chords
+            if isinstance(chords, tuple) and all(isinstance(c, Chord) for c in chords)
+            else parse_chords(chords)  # type: ignore[arg-type]
+        )
+    the_structure = parse_structure(structure) if structure is not None else ()
+    the_melody = None
+    if melody is not None:
+        the_melody = melody if isinstance(melody, ImportedMelody) else read_melody(melody)
 
     info = parse_prompt(prompt or "")
     rng = random.Random(f"spec:{seed}")
@@ -128,6 +289,9 @@ def build_spec(
         time_signature = parse_time_signature(time_signature)
 
     the_tempo = pick("tempo", tempo, info.tempo)
+    if the_tempo is None and the_melody is not None and the_melody.tempo is not None:
+        the_tempo = the_melody.tempo
+        sources["tempo"] = "melody"
     if the_tempo is None:
         lo, hi = info.tempo_range or st.tempo
         if info.tempo_range is None:
@@ -142,6 +306,12 @@ def build_spec(
     the_tempo = check_tempo(float(the_tempo))
 
     the_key = pick("key", key, info.key)
+    if the_key is None and the_melody is not None:
+        the_key = the_melody.key
+        sources["key"] = "melody"
+    if the_key is None and the_chords:
+        the_key = key_of_chords(the_chords)
+        sources["key"] = "chords"
     if the_key is None:
         minor = rng.random() < _minor_weight(st.minor_weight, info.moods)
         tonics = [0, 2, 4, 5, 7, 9] if not minor else [9, 4, 2, 7, 0, 11]
@@ -149,15 +319,38 @@ def build_spec(
         sources["key"] = "style"
 
     ts = pick("time_signature", time_signature, info.time_signature)
+    if ts is None and the_melody is not None and the_melody.time_signature is not None:
+        ts = the_melody.time_signature
+        sources["time_signature"] = "melody"
     if ts is None:
         ts = parse_time_signature(st.time_signature)
         sources["time_signature"] = "style"
 
+    if the_melody is not None and (the_melody.key.tonic, the_melody.key.mode) != (
+        the_key.tonic,
+        the_key.mode,
+    ):
+        the_melody = the_melody.transposed(_shortest_shift(the_melody.key, the_key))
+    bar_s = ts.beats_per_bar * 60.0 / the_tempo
     the_duration = pick("duration", duration, info.duration)
+    if the_duration is None and the_structure:
+        bars = sum(SECTION_BARS[k] for k in the_structure)
+        the_duration = bars * bar_s if loop else duration_for_bars(bars, bar_s)
+        sources["duration"] = "structure"
+    if the_duration is None and the_melody is not None:
+        bars = max(1, math.ceil(the_melody.end_beat / ts.beats_per_bar - 1e-6))
+        the_duration = bars * bar_s if loop else duration_for_bars(bars, bar_s)
+        sources["duration"] = "melody"
     if the_duration is None:
         the_duration = st.default_duration
         sources["duration"] = "style"
     the_duration = check_duration(float(the_duration))
+    if loop:
+        # A loop is a whole number of bars, with no release tail: it ends where it starts.
+        bars = max(1, round(the_duration / bar_s))
+        while bars > 1 and bars * bar_s > MAX_DURATION:
+            bars -= 1
+        the_duration = check_duration(bars * bar_s)
 
     asked = list(instruments) if instruments is not None else list(info.instruments)
     if instruments is not None:
@@ -177,7 +370,32 @@ def build_spec(
         sources=sources,
         used_words=tuple(info.used),
         ignored_words=tuple(info.ignored),
+        chords=the_chords,
+        structure=the_structure,
+        loop=bool(loop),
+        melody=the_melody,
     )
+
+
+def release_tail(duration: float) -> float:
+    """Seconds kept free at the end for the last notes' release (and reverb) to die away."""
+    return min(2.0, max(0.25, 0.08 * duration))
+
+
+def duration_for_bars(bars: int, bar_seconds: float) -> float:
+    """The song length whose music (before the release tail) is exactly ``bars`` bars."""
+    music = bars * bar_seconds
+    if music + 2.0 >= 25.0:  # the tail is at its 2 s cap
+        return music + 2.0
+    if music + 0.25 <= 3.125:  # the tail is at its 0.25 s floor
+        return music + 0.25
+    return music / 0.92
+
+
+def _shortest_shift(src: Key, dst: Key) -> int:
+    """Semitones (-6..5) that move ``src``'s tonic onto ``dst``'s (keeping the mode's tonic)."""
+    a = src.tonic if src.mode == dst.mode else (src.relative.tonic)
+    return (dst.tonic - a + 6) % 12 - 6
 
 
 def _minor_weight(base: float, moods: list[str]) -> float:

@@ -30,7 +30,8 @@ def _mido_key(score: Score) -> str:
 
 def score_to_midi(score: Score, *, title: str = "") -> mido.MidiFile:
     """Build the MIDI file; the same score always gives the same bytes."""
-    mid = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_BEAT)
+    # Text events (title, markers) in UTF-8: a Chinese title must not break the file.
+    mid = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_BEAT, charset="utf-8")
     conductor = mido.MidiTrack()
     conductor.append(mido.MetaMessage("track_name", name=title or "Overture", time=0))
     conductor.append(

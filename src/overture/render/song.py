@@ -12,7 +12,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +42,8 @@ Progress = Callable[[str, float], None]
 _P_SYNTH_END = 0.80
 _P_MIX_END = 0.82
 _P_MASTER_END = 0.92
+# A loop is rendered this much longer; what rings past its end is added back onto its start.
+LOOP_TAIL_SECONDS = 2.0
 
 
 @dataclass(slots=True)
@@ -74,6 +76,16 @@ def _warm_up(sample_rate: int) -> None:
         _tp_phases()
     except Exception:  # only an optimisation; the real call reports real errors
         pass
+
+
+def fold_loop(stem: np.ndarray, frames: int) -> np.ndarray:
+    """A ``(2, n)`` stem cut to ``frames``, with everything after added back from the start
+    (wrapping as often as needed), so the loop plays on repeat with no gap and no click."""
+    out = np.array(stem[:, :frames], dtype=np.float32, copy=True)
+    for start in range(frames, stem.shape[1], frames):
+        chunk = stem[:, start : start + frames]
+        out[:, : chunk.shape[1]] += chunk
+    return out
 
 
 def stem_names(score: Score) -> list[str]:
@@ -123,6 +135,10 @@ def render_song(
         stems_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot create {stems_dir}: {exc.strerror or exc}") from exc
+    loop_frames = None
+    if score.loop:
+        loop_frames = round(score.duration * sample_rate)
+        score = replace(score, duration=score.duration + LOOP_TAIL_SECONDS)
     plan = plan_render(score, sf, sample_rate)
     n = plan.frames
     names = stem_names(score)
@@ -183,6 +199,8 @@ def render_song(
         timings["effects"] = t_fx - marks.get("synth", t_run)
 
         planar = [stem_view(arena, 2 * n * i, n) for i in range(len(score.parts))]
+        if loop_frames is not None:
+            planar = [fold_loop(stem, loop_frames) for stem in planar]
         if planar:
             mix = mix_stems(planar)
             gain = headroom_gain(mix, planar)
@@ -191,7 +209,7 @@ def render_song(
                     stem *= np.float32(gain)
                 mix = mix_stems(planar)  # the sum of the final stems, exactly
         else:
-            mix = np.zeros((2, n), dtype=np.float32)
+            mix = np.zeros((2, loop_frames or n), dtype=np.float32)
         timings["mix"] = time.perf_counter() - t_fx
         report("mix", _P_MIX_END)
 
@@ -210,10 +228,23 @@ def render_song(
                     cost=_WRITE_S_PER_FRAME * n,
                 )
             )
-        executor.submit(writes)  # workers encode the stems while this process masters
+        if loop_frames is None:
+            executor.submit(writes)  # workers encode the stems while this process masters
+        else:  # a loop's stems are copies outside the shared arena: write them here
+            from overture.audio import write_audio
+
+            for w, stem in zip(writes, planar, strict=True):
+                write_audio(Path(w.path), stem.T, sample_rate, tags=tags)
+            writes = []
 
         t_master = time.perf_counter()
-        mastered, loudness = master_with_report(mix, sample_rate)
+        if loop_frames is None:
+            mastered, loudness = master_with_report(mix, sample_rate)
+        else:
+            # Mastered as three copies end to end, keeping the middle one: the limiter and the
+            # loudness see the loop as it plays on repeat, so its seam stays seamless.
+            tiled, loudness = master_with_report(np.concatenate([mix] * 3, axis=1), sample_rate)
+            mastered = np.ascontiguousarray(tiled[:, loop_frames : 2 * loop_frames])
         timings["master"] = time.perf_counter() - t_master
         report("master", _P_MASTER_END)
 
