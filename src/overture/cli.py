@@ -62,6 +62,20 @@ def main() -> None:
 @click.option("--key", "key_", metavar="KEY", help='Key, e.g. "A minor", "Bb major", "B flat".')
 @click.option("--time-signature", metavar="N/D", help="Time signature, e.g. 3/4 or 6/8.")
 @click.option("--instruments", metavar="LIST", help='Instruments to use, e.g. "piano, strings".')
+@click.option("--chords", metavar="LIST", help='Chords to follow, one per bar: "Am F C G".')
+@click.option(
+    "--structure",
+    metavar="LIST",
+    help='Sections in order: "intro verse chorus verse chorus bridge chorus outro".',
+)
+@click.option(
+    "--melody",
+    type=click.Path(path_type=Path),
+    help="A MIDI file whose melody becomes the lead, harmonised and arranged around it.",
+)
+@click.option(
+    "--loop", is_flag=True, help="A seamless loop: whole bars, the end runs into the start."
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 @click.option(
     "--out",
@@ -91,6 +105,10 @@ def generate(
     key_: str | None,
     time_signature: str | None,
     instruments: str | None,
+    chords: str | None,
+    structure: str | None,
+    melody: Path | None,
+    loop: bool,
     seed: int,
     out: Path,
     formats: str,
@@ -120,6 +138,10 @@ def generate(
                 time_signature=time_signature,
                 instruments=inst_list,
                 seed=seed,
+                chords=chords,
+                structure=structure,
+                melody=melody,
+                loop=loop,
                 out=out,
                 formats=formats,
                 soundfont=soundfont,
@@ -135,6 +157,16 @@ def generate(
         f"({song.timings.get('total', 0):.1f} s)"
     )
 
+
+def _register() -> None:
+    from overture.evaluate.cli import eval_command
+    from overture.learn.cli import train_command
+
+    main.add_command(train_command, "train")
+    main.add_command(eval_command, "eval")
+
+
+_register()
 
 if __name__ == "__main__":  # pragma: no cover
     main()
