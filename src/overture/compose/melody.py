@@ -35,22 +35,37 @@ ORIGINALITY_LIMIT = 8  # never answer with a run of this many notes shared with 
 DRAFTS = 3
 _MAX_RETRIES = 6
 
-# Rhythm cells for one pulse: (onset, length) pairs; an empty cell holds the previous note.
+# Rhythm cells for one pulse: ((onset, length) pairs, prior weight). The weights follow how
+# often folk and pop tunes use each figure: quarters and eighths most, dotted figures and
+# sixteenths for colour.
 _CELLS_1 = (
-    ((0.0, 1.0),),
-    ((0.0, 0.5), (0.5, 0.5)),
-    ((0.0, 0.75), (0.75, 0.25)),
-    ((0.0, 0.5), (0.5, 0.25), (0.75, 0.25)),
-    ((0.0, 0.25), (0.25, 0.25), (0.5, 0.5)),
-    ((0.5, 0.5),),
+    (((0.0, 1.0),), 1.0),
+    (((0.0, 0.5), (0.5, 0.5)), 1.0),
+    (((0.0, 0.75), (0.75, 0.25)), 0.25),
+    (((0.0, 0.5), (0.5, 0.25), (0.75, 0.25)), 0.45),
+    (((0.0, 0.25), (0.25, 0.25), (0.5, 0.5)), 0.35),
+    (((0.5, 0.5),), 0.25),
 )
 _CELLS_15 = (
-    ((0.0, 1.5),),
-    ((0.0, 1.0), (1.0, 0.5)),
-    ((0.0, 0.5), (0.5, 0.5), (1.0, 0.5)),
-    ((0.0, 0.75), (0.75, 0.25), (1.0, 0.5)),
-    ((0.0, 0.5), (0.5, 1.0)),
+    (((0.0, 1.5),), 0.8),
+    (((0.0, 1.0), (1.0, 0.5)), 1.0),
+    (((0.0, 0.5), (0.5, 0.5), (1.0, 0.5)), 1.0),
+    (((0.0, 0.75), (0.75, 0.25), (1.0, 0.5)), 0.35),
+    (((0.0, 0.5), (0.5, 1.0)), 0.4),
 )
+
+
+def _palette_bias(palette: str, cell: tuple[tuple[float, float], ...]) -> float:
+    """How much a song's rhythmic palette favours ``cell``."""
+    lengths = [d for _, d in cell]
+    dotted = any(abs(d - 0.75) < 1e-9 for d in lengths) or any(
+        abs(d - 0.25) < 1e-9 for d in lengths
+    )
+    if palette == "dotted":
+        return 3.0 if dotted else 1.0
+    if palette == "running":
+        return 2.0 if len(cell) >= 2 and all(d <= 0.5 for d in lengths) else 1.0
+    return 0.6 if dotted else 1.0
 
 
 @dataclass(slots=True)
@@ -113,22 +128,29 @@ class MelodyWriter:
         self.seed = seed
         self.model = MelodyModel.load()
         inst = INSTRUMENTS[plan.parts["lead"]]
+        rng = random.Random(f"motif:{seed}")
         low = max(inst.low, 60)  # above the chord voicings, so the tune stands out
-        high = min(inst.high, low + 19)
+        # Tunes differ in compass (an octave for a nursery tune, more for an anthem).
+        high = min(inst.high, low + rng.randint(14, 22))
         pcs = set(plan.key.pentatonic if plan.style.pentatonic else plan.key.scale)
         self.scale = [p for p in range(low, high + 1) if p % 12 in pcs]
         self.pulses = _pulses(plan)
         self.bpb = plan.time_signature.beats_per_bar
         self.drafts: dict[str, list[Draft]] = {}
         self.offset = 0.0  # start (beats) of the section being drafted
-        rng = random.Random(f"motif:{seed}")
-        self.core = self._make_motif(rng, density=0.7)
+        # Songs differ in how busy their tunes are, as tunes do (an air, a reel): the density
+        # is the seed's, leaning sparser at fast tempos and busier at slow ones.
+        lean = 0.15 if plan.tempo < 90 else -0.2 if plan.tempo > 140 else 0.0
+        self.density = min(1.0, max(0.05, rng.uniform(0.1, 1.0) + lean))
+        # ... and in their rhythmic palette: even, dotted or running figures.
+        self.palette = rng.choice(["even", "even", "dotted", "running"])
+        self.core = self._make_motif(rng, density=self.density)
 
     # ------------------------------------------------------------------------- rhythm
-    def _cells(self, length: float) -> tuple[tuple[tuple[float, float], ...], ...]:
+    def _cells(self, length: float) -> tuple[tuple[tuple[tuple[float, float], ...], float], ...]:
         if abs(length - 1.5) < 1e-9:
             return _CELLS_15
-        return _CELLS_1 if length >= 1.0 else (((0.0, length),),)
+        return _CELLS_1 if length >= 1.0 else ((((0.0, length),), 1.0),)
 
     def _make_rhythm(self, rng: random.Random, density: float) -> list[tuple[float, float]]:
         """A bar of rhythm: busier cells with higher density; fast tempos avoid sixteenths."""
@@ -137,12 +159,15 @@ class MelodyWriter:
         for i, (start, length) in enumerate(self.pulses):
             cells = self._cells(length)
             if fast:
-                cells = tuple(c for c in cells if all(d >= 0.5 for _, d in c)) or cells
+                cells = tuple(c for c in cells if all(d >= 0.5 for _, d in c[0])) or cells
             # About one note a pulse when sparse, two when dense: a tune, not a run of notes.
-            want = 0.8 + 1.3 * density
-            weights = [math.exp(-((len(c) - want) ** 2) / 0.8) for c in cells]
-            cell = rng.choices(cells, weights=weights)[0]
-            if i > 0 and out and rng.random() < 0.25 * (1 - density):
+            want = 0.6 + 1.6 * density
+            weights = [
+                prior * _palette_bias(self.palette, c) * math.exp(-((len(c) - want) ** 2) / 0.3)
+                for c, prior in cells
+            ]
+            cell = rng.choices([c for c, _ in cells], weights=weights)[0]
+            if i > 0 and out and rng.random() < 0.15 * (1 - density):
                 # Hold the previous note through this pulse: longer notes in sparse sections.
                 o, d = out[-1]
                 out[-1] = (o, d + length)
@@ -154,7 +179,7 @@ class MelodyWriter:
 
     def _make_motif(self, rng: random.Random, density: float) -> Motif:
         rhythm = self._make_rhythm(rng, density)
-        shape = rng.choice(["arch", "rise", "fall", "wave"])
+        shape = rng.choice(["arch", "rise", "fall", "valley"])
         contour = []
         for i in range(len(rhythm)):
             if i == 0:
@@ -162,12 +187,12 @@ class MelodyWriter:
                 continue
             frac = i / max(1, len(rhythm) - 1)
             up = {
-                "arch": frac < 0.6,
-                "rise": i % 3 != 0,  # climbing, with a step back now and then
-                "fall": i % 3 == 0,
-                "wave": (i // 2) % 2 == 0,
+                "arch": frac <= 0.5,
+                "rise": True,
+                "fall": False,
+                "valley": frac > 0.5,
             }[shape]
-            step = rng.choice([1, 1, 1, 2, 0, 3] if up else [1, 1, 2, 0, 1])
+            step = rng.choice([1, 1, 1, 1, 2, 0])  # mostly steps, in one direction at a time
             contour.append(step if up else -step)
         return Motif(rhythm, contour)
 
@@ -183,12 +208,17 @@ class MelodyWriter:
             rhythm = [(o, d) for o, d in m.rhythm if o < half - 1e-9]
             if rhythm:
                 o, _ = rhythm[-1]
-                rhythm[-1] = (o, self.bpb - o)  # the fragment's last note is held
+                rhythm[-1] = (o, min(1.5, self.bpb - o))  # held a little, then a breath
             return Motif(rhythm or [(0.0, self.bpb)], m.contour[: max(1, len(rhythm))])
         if how == "sparse":
             return Motif(
-                self._make_rhythm(rng, 0.25), [rng.choice([-1, 1, 0, 2, -2]) for _ in range(8)]
+                self._make_rhythm(rng, 0.5 * self.density),
+                [rng.choice([-1, 1, 0, 2, -2]) for _ in range(8)],
             )
+        if how == "new-rhythm":  # the contour kept, a fresh rhythm of the same density
+            rhythm = self._make_rhythm(rng, self.density)
+            contour = [m.contour[i % len(m.contour)] for i in range(len(rhythm))]
+            return Motif(rhythm, contour)
         return Motif(list(m.rhythm), list(m.contour))
 
     # ------------------------------------------------------------------------- pitch
@@ -253,8 +283,14 @@ class MelodyWriter:
                 ok = (np.sign(moves) == -np.sign(leap)) & (np.abs(moves) <= 3)
                 w *= np.where(ok, 1.0, 0.25)
         if history:
-            jump = np.abs(np.array(cands) - history[-1].pitch)
+            moves = np.array(cands) - history[-1].pitch
+            jump = np.abs(moves)
             w *= np.where(jump > 9, 0.05, 1.0)
+            # Tunes move mostly by step, and in runs rather than zig-zags.
+            w *= np.where((jump >= 1) & (jump <= 2), 2.0, 1.0)
+            if len(history) >= 2 and history[-1].pitch != history[-2].pitch:
+                last = np.sign(history[-1].pitch - history[-2].pitch)
+                w *= np.where((np.sign(moves) == last) & (jump <= 4), 2.0, 1.0)
             # Repeated notes are common in tunes, but a run of them is a drone, not a melody.
             run = 0
             for n in reversed(history):
@@ -262,7 +298,7 @@ class MelodyWriter:
                     break
                 run += 1
             same = np.array(cands) == history[-1].pitch
-            w *= np.where(same, 0.45**run, 1.0)
+            w *= np.where(same, 0.35**run, 1.0)
         w = w / w.sum() if w.sum() > 0 else np.full(len(cands), 1 / len(cands))
         w = np.power(w, 1.6)  # a little sharper than sampling: tunes are not random walks
         w /= w.sum()
@@ -350,7 +386,7 @@ class MelodyWriter:
         if self.bpb <= 2.0:
             rhythm = [(0.0, self.bpb * 0.75)]
         elif len(self.pulses) >= 4:
-            rhythm = [(0.0, 0.5), (0.5, 0.5), (first, self.bpb - first - 1.0)]
+            rhythm = [(0.0, 0.5), (0.5, 0.5), (first, 1.0), (first + 1.0, self.bpb - first - 2.0)]
         else:
             rhythm = [(0.0, first), (first, self.bpb - first - 0.5)]
         out: list[Note] = []
@@ -430,7 +466,8 @@ class MelodyWriter:
                     continue
             m = motif
             if in_phrase == 2:
-                m = self._vary_motif(motif, rng, "invert" if rng.random() < 0.5 else "same")
+                # The continuation: the idea turned upside down, or given a new rhythm.
+                m = self._vary_motif(motif, rng, "invert" if rng.random() < 0.5 else "new-rhythm")
                 if s.kind == "pre-chorus":
                     m = Motif(m.rhythm, [abs(c) for c in m.contour])  # it climbs
             bar_notes = self._bar(rng, m, out, start, centre + (1 if in_phrase == 2 else 0), vel)

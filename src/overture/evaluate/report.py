@@ -28,6 +28,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -95,16 +96,46 @@ def _notes_from_corpus(m: Any) -> Notes:
     )
 
 
-def _lead(song: Any) -> Notes | None:
-    score = song.score
+def tune_notes(score: Any) -> list[Any]:
+    """The song's tune: the lead in the first section of each kind (verse1, pre-chorus1,
+    chorus1, bridge1, ...), joined end to end in song order.
+
+    A folk tune in the corpus is its melody stated once; a song's lead states its verse and
+    chorus over and over (repeats that are the arrangement, not new melody). Comparing whole
+    song leads with folk tunes would measure song length and repetition instead of melody, so
+    the evaluation compares tunes with tunes. The final note is capped at a bar (see below).
+    """
     try:
         part = score.part("lead")
     except KeyError:
-        return None
-    if not part.notes:
+        return []
+    bpb = score.time_signature.beats_per_bar
+    notes = sorted(part.notes, key=lambda n: n.start)
+    seen: set[str] = set()
+    out: list[Any] = []
+    at = 0.0  # where the next kept section starts in the tune
+    for sec in score.sections:
+        a, b = sec.start_bar * bpb, sec.end_bar * bpb
+        inside = [n for n in notes if a - 1e-9 <= n.start < b - 1e-9]
+        if sec.kind in seen or not inside:
+            continue
+        seen.add(sec.kind)
+        out += [replace(n, start=n.start - a + at) for n in inside]
+        at += b - a
+    if out and out[-1].duration > bpb:
+        # The song's last note rings on until the song ends: that is the arrangement's ending,
+        # not melody. As written, the tune's final note fills its bar.
+        out[-1] = replace(out[-1], duration=bpb)
+    return out
+
+
+def _lead(song: Any) -> Notes | None:
+    score = song.score
+    notes = tune_notes(score)
+    if not notes:
         return None
     return Notes.from_score_notes(
-        part.notes,
+        notes,
         beats_per_bar=score.time_signature.beats_per_bar,
         tonic=score.key.tonic,
         mode=score.key.mode,
