@@ -21,13 +21,14 @@ from click.testing import CliRunner
 
 from overture.errors import InvalidInputError
 from overture.evaluate import report as report_mod
-from overture.evaluate.audio import MINOR_PROFILE, beat_tempo, estimate_key
+from overture.evaluate.audio import beat_tempo, estimate_key
 from overture.evaluate.baselines import MarkovBaseline, Target, random_in_key, rng_for
 from overture.evaluate.cli import eval_command
 from overture.evaluate.metrics import MELODY_METRICS, Notes, melody_metrics
 from overture.evaluate.mgeval import FEATURES
 from overture.evaluate.prompts import load_prompts
 from overture.score import Score
+from overture.theory import MINOR_PROFILE
 
 PROMPTS = {
     "about": "test prompts",
@@ -274,7 +275,7 @@ def test_beat_tempo_and_key_on_synthetic_audio() -> None:
         assert beat_tempo(y, sr)[0] == pytest.approx(bpm, rel=0.01)
     # Every pitch class at the loudness the A-minor key profile gives it.
     t = np.arange(sr * 4) / sr
-    weights = np.roll(MINOR_PROFILE, 9)
+    weights = np.roll(np.array(MINOR_PROFILE), 9)
     tone = sum(
         w * np.sin(2 * np.pi * 440 * 2 ** ((pc - 9) / 12) * t) for pc, w in enumerate(weights)
     )

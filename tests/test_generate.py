@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from audio_checks import estimate_key, estimate_tempo
 from overture.audio import read_audio, read_tags
+from overture.evaluate.audio import estimate_key, estimate_tempo
 from overture.render import measure_loudness
 
 PROMPT = "upbeat pop song, 120 bpm, A minor, 20 seconds"

@@ -77,3 +77,15 @@ def test_time_signatures() -> None:
     for bad in ["3/5", "waltz", "0/4", "4"]:
         with pytest.raises(InvalidInputError, match="time signature"):
             parse_time_signature(bad)
+
+
+def test_key_from_profile_finds_the_key_of_a_weighting() -> None:
+    from overture.theory import MAJOR_PROFILE, MINOR_PROFILE, key_from_profile
+
+    d_major = [MAJOR_PROFILE[(pc - 2) % 12] for pc in range(12)]
+    assert key_from_profile(d_major).name == "D major"
+    f_minor = [MINOR_PROFILE[(pc - 5) % 12] for pc in range(12)]
+    assert key_from_profile(f_minor).name == "F minor"
+    # A C major scale, tonic and fifth weighted most, is C major rather than A minor.
+    c_scale = [3, 0, 1, 0, 1.5, 1, 0, 2.5, 0, 1, 0, 1]
+    assert key_from_profile(c_scale).name == "C major"

@@ -14,11 +14,8 @@ from pathlib import Path
 
 from overture.errors import InvalidInputError
 from overture.score import Note
-from overture.theory import Key, TimeSignature
+from overture.theory import Key, TimeSignature, key_from_profile
 
-# Krumhansl-Kessler key profiles ("Cognitive Foundations of Musical Pitch", 1990).
-_MAJOR_PROFILE = (6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88)
-_MINOR_PROFILE = (6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17)
 MAX_MELODY_NOTES = 5000
 
 
@@ -62,20 +59,7 @@ def estimate_key(notes: tuple[Note, ...] | list[Note]) -> Key:
     hist = [0.0] * 12
     for n in notes:
         hist[n.pitch % 12] += n.duration
-    best: tuple[float, int, str] = (-2.0, 0, "major")
-    for tonic in range(12):
-        for mode, profile in (("major", _MAJOR_PROFILE), ("minor", _MINOR_PROFILE)):
-            rotated = [profile[(pc - tonic) % 12] for pc in range(12)]
-            best = max(best, (_correlation(hist, rotated), tonic, mode))
-    return Key(best[1], best[2])
-
-
-def _correlation(a: list[float], b: list[float]) -> float:
-    ma, mb = sum(a) / len(a), sum(b) / len(b)
-    cov = sum((x - ma) * (y - mb) for x, y in zip(a, b, strict=True))
-    va = sum((x - ma) ** 2 for x in a)
-    vb = sum((y - mb) ** 2 for y in b)
-    return cov / (va * vb) ** 0.5 if va > 0 and vb > 0 else -1.0
+    return key_from_profile(hist)
 
 
 def read_melody(path: str | Path) -> ImportedMelody:

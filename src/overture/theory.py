@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -168,6 +169,31 @@ class TimeSignature:
 
     def __str__(self) -> str:
         return f"{self.numerator}/{self.denominator}"
+
+
+# Krumhansl-Kessler key profiles ("Cognitive Foundations of Musical Pitch", 1990), tonic first.
+MAJOR_PROFILE = (6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88)
+MINOR_PROFILE = (6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17)
+
+
+def key_from_profile(weights: Sequence[float]) -> Key:
+    """The key whose profile correlates best with a 12-bin pitch-class weighting (a duration-
+    weighted histogram of notes, or the mean chroma of audio), C first."""
+    w = [float(x) for x in weights]
+    best: tuple[float, int, str] = (-2.0, 0, "major")
+    for tonic in range(12):
+        for mode, profile in (("major", MAJOR_PROFILE), ("minor", MINOR_PROFILE)):
+            rotated = [profile[(pc - tonic) % 12] for pc in range(12)]
+            best = max(best, (_correlation(w, rotated), tonic, mode))
+    return Key(best[1], best[2])  # type: ignore[arg-type]
+
+
+def _correlation(a: list[float], b: list[float]) -> float:
+    ma, mb = sum(a) / len(a), sum(b) / len(b)
+    cov = sum((x - ma) * (y - mb) for x, y in zip(a, b, strict=True))
+    va = sum((x - ma) ** 2 for x in a)
+    vb = sum((y - mb) ** 2 for y in b)
+    return cov / (va * vb) ** 0.5 if va > 0 and vb > 0 else -1.0
 
 
 SUPPORTED_TIME_SIGNATURES = ("2/4", "3/4", "4/4", "5/4", "6/8", "7/8", "9/8", "12/8")

@@ -25,14 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from overture.theory import Key
+from overture.theory import Key, key_from_profile
 
 ANALYSIS_RATE = 22050
 HOP = 256
-
-# Krumhansl-Kessler key profiles.
-MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 
 
 def to_mono(audio: np.ndarray) -> np.ndarray:
@@ -73,13 +69,8 @@ def estimate_key(mono: np.ndarray, sr: int) -> tuple[int, str]:
     """(tonic pitch class, mode) by correlating mean chroma with the key profiles."""
     import librosa
 
-    chroma = librosa.feature.chroma_cqt(y=mono, sr=sr).mean(axis=1)
-    best = (-2.0, 0, "major")
-    for tonic in range(12):
-        for mode, profile in (("major", MAJOR_PROFILE), ("minor", MINOR_PROFILE)):
-            r = float(np.corrcoef(chroma, np.roll(profile, tonic))[0, 1])
-            best = max(best, (r, tonic, mode))
-    return best[1], best[2]
+    key = key_from_profile(librosa.feature.chroma_cqt(y=mono, sr=sr).mean(axis=1))
+    return key.tonic, key.mode
 
 
 def loudness(audio: np.ndarray, sr: int) -> tuple[float, float]:
