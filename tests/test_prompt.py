@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import time
 from pathlib import Path
 from typing import Any
 
@@ -689,24 +688,29 @@ def test_random_strings_never_raise() -> None:
         assert all(name in INSTRUMENTS for name in info.instruments)
 
 
-def test_a_100kb_prompt_parses_fast() -> None:
+def test_a_100kb_prompt_parses() -> None:
+    # How fast it parses is measured by bench/prompt.py, not asserted here.
     chunk = "upbeat pop song, 120 bpm, G major, 60 seconds, 国风 古筝 轻快 游戏 1 a 2:30 in "
     text = (chunk * (100_000 // len(chunk) + 1))[:100_000]
-    start = time.perf_counter()
     info = parse_prompt(text)
-    elapsed = time.perf_counter() - start
     assert info.tempo == 120.0 and info.genre == "chinese-traditional"
-    assert elapsed < 1.0, f"{elapsed:.2f} s for 100 kB"
 
 
-@pytest.mark.parametrize(
-    "text",
-    ["1 " * 50_000, "a " * 50_000, "Am " * 33_000, "1/" * 50_000, "一" * 100_000, "in " * 33_000],
-)
-def test_adversarial_100kb_prompts_stay_fast(text: str) -> None:
-    start = time.perf_counter()
-    parse_prompt(text)
-    assert time.perf_counter() - start < 1.0
+ADVERSARIAL = [
+    "1 " * 50_000,
+    "a " * 50_000,
+    "Am " * 33_000,
+    "1/" * 50_000,
+    "一" * 100_000,
+    "in " * 33_000,
+]
+
+
+@pytest.mark.parametrize("text", ADVERSARIAL)
+def test_adversarial_100kb_prompts_parse(text: str) -> None:
+    info = parse_prompt(text)
+    assert info.text == text
+    assert info.tempo is None and info.genre is None and info.duration is None
 
 
 # --- the vocabulary itself -----------------------------------------------------------------------
