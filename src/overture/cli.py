@@ -8,40 +8,7 @@ from pathlib import Path
 import click
 
 from overture.errors import OvertureError
-
-
-class _Bar:
-    """A progress bar on the terminal (nothing when stderr is not one)."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.progress = None
-        self.task = None
-        if enabled:
-            from rich.console import Console
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self.progress = Progress(
-                TextColumn("{task.description:<22}"),
-                BarColumn(),
-                TextColumn("{task.percentage:>3.0f}%"),
-                TimeElapsedColumn(),
-                console=Console(stderr=True),
-                transient=True,
-            )
-
-    def __enter__(self) -> _Bar:
-        if self.progress is not None:
-            self.progress.start()
-            self.task = self.progress.add_task("starting", total=1.0)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.progress is not None:
-            self.progress.stop()
-
-    def __call__(self, stage: str, fraction: float) -> None:
-        if self.progress is not None and self.task is not None:
-            self.progress.update(self.task, description=stage, completed=min(1.0, fraction))
+from overture.progress import ProgressBar
 
 
 def _fail(message: str) -> None:
@@ -129,7 +96,7 @@ def generate(
         if not inst_list:
             _fail(f"no known instrument in --instruments {instruments!r}")
     try:
-        with _Bar(sys.stderr.isatty()) as bar:
+        with ProgressBar(sys.stderr.isatty()) as bar:
             song = run(
                 prompt,
                 duration=duration,

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from overture.errors import InvalidInputError, OutputError
+from overture.errors import InvalidInputError
+from overture.output import finish_output, start_output
 from overture.plan import Plan, make_plan
 from overture.score import Score
 from overture.spec import SongSpec, build_spec
@@ -142,7 +141,7 @@ def generate(
 
         sf_path = resolve_soundfont(soundfont)
         dest = Path(out)
-        tmp = _start_output(dest, force=force)
+        tmp = start_output(dest, force=force)
     try:
         timings["spec"] = time.perf_counter() - t0
         t = time.perf_counter()
@@ -168,7 +167,7 @@ def generate(
             progress=progress,
             started=t0,
         )
-        _finish_output(tmp, dest, force=force)
+        finish_output(tmp, dest, force=force)
         tmp = None
         song.out_dir = dest
         return song
@@ -289,35 +288,3 @@ def write_song(
     (folder / "song.json").write_text(
         json.dumps(song.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
-
-
-def _start_output(dest: Path, *, force: bool) -> Path:
-    """Check that ``dest`` may be written and make the temporary folder beside it."""
-    if dest.exists() and not dest.is_dir():
-        raise OutputError(f"output path exists and is not a folder: {dest}")
-    if dest.is_dir() and any(dest.iterdir()) and not force:
-        raise OutputError(f"output folder is not empty: {dest} (use --force to replace it)")
-    parent = dest.absolute().parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=parent))
-    except OSError as e:
-        raise OutputError(f"cannot write to {parent}: {e.strerror or e}") from e
-
-
-def _finish_output(tmp: Path, dest: Path, *, force: bool) -> None:
-    """Move the finished folder into place; an old one (with --force) goes only after."""
-    old = None
-    if dest.exists():
-        if any(dest.iterdir()) and not force:
-            raise OutputError(f"output folder is not empty: {dest} (use --force to replace it)")
-        old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
-        dest.rename(old)
-    try:
-        tmp.rename(dest)
-    except OSError:
-        if old is not None:
-            old.rename(dest)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

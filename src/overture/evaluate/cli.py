@@ -4,45 +4,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
 from overture.errors import OvertureError
-
-
-class _Line:
-    """One rich progress line on stderr when it is a terminal; nothing otherwise."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.progress: Any = None
-        self.task: Any = None
-        if enabled:
-            from rich.console import Console
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self.progress = Progress(
-                TextColumn("{task.description:<40}"),
-                BarColumn(),
-                TextColumn("{task.percentage:>3.0f}%"),
-                TimeElapsedColumn(),
-                console=Console(stderr=True),
-                transient=True,
-            )
-
-    def __enter__(self) -> _Line:
-        if self.progress is not None:
-            self.progress.start()
-            self.task = self.progress.add_task("starting", total=1.0)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.progress is not None:
-            self.progress.stop()
-
-    def __call__(self, stage: str, fraction: float) -> None:
-        if self.progress is not None and self.task is not None:
-            self.progress.update(self.task, description=stage[:40], completed=min(1.0, fraction))
+from overture.progress import ProgressBar
 
 
 @click.command("eval")
@@ -80,7 +46,7 @@ def eval_command(
     from overture.evaluate.report import run_eval
 
     try:
-        with _Line(sys.stderr.isatty()) as line:
+        with ProgressBar(sys.stderr.isatty(), width=40) as line:
             report = run_eval(
                 prompts,
                 out,

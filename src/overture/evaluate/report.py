@@ -22,10 +22,8 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import platform
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -34,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from overture.errors import InvalidInputError, OutputError
+from overture.errors import InvalidInputError
 from overture.evaluate import audio as audio_mod
 from overture.evaluate.baselines import MarkovBaseline, Target, random_in_key, rng_for
 from overture.evaluate.frechet import (
@@ -52,6 +50,7 @@ from overture.evaluate.metrics import (
 from overture.evaluate.mgeval import FEATURES as MGEVAL_FEATURES
 from overture.evaluate.mgeval import FeatureComparison, compare_sets
 from overture.evaluate.prompts import EvalPrompt, load_prompts
+from overture.output import check_output, finish_output, start_output
 
 Progress = Callable[[str, float], None]
 
@@ -155,34 +154,6 @@ def _drum_rate(song: Any) -> float:
     )
     meter = "triple" if ts.numerator % 3 == 0 else "duple"
     return drum_in_pattern_rate(notes, meter)
-
-
-def _check_output(dest: Path, force: bool) -> None:
-    if dest.exists() and not dest.is_dir():
-        raise OutputError(f"output path exists and is not a folder: {dest}")
-    if dest.is_dir() and any(dest.iterdir()) and not force:
-        raise OutputError(f"output folder is not empty: {dest} (use --force to replace it)")
-
-
-def _start_output(dest: Path, force: bool) -> Path:
-    """Check ``dest`` and make the temporary folder beside it that becomes ``dest``."""
-    _check_output(dest, force)
-    parent = dest.absolute().parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=parent))
-    except OSError as e:
-        raise OutputError(f"cannot write to {parent}: {e.strerror or e}") from e
-
-
-def _finish_output(tmp: Path, dest: Path) -> None:
-    old = None
-    if dest.exists():
-        old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
-        dest.rename(old)
-    tmp.rename(dest)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 # --- the corpus side -------------------------------------------------------------------------
@@ -461,11 +432,11 @@ def run_eval(
     if limit is not None:
         prompts = prompts[:limit]
     dest = Path(out_dir)
-    _check_output(dest, force)
+    check_output(dest, force=force)
     from overture.render import resolve_soundfont
 
     sf_path = resolve_soundfont(soundfont)
-    tmp = _start_output(dest, force)
+    tmp = start_output(dest, force=force)
     notes: list[str] = []
     try:
         say = progress or (lambda stage, fraction: None)
@@ -556,7 +527,7 @@ def run_eval(
             json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
         )
         (tmp / "report.md").write_text(render_markdown(report), encoding="utf-8")
-        _finish_output(tmp, dest)
+        finish_output(tmp, dest, force=force)
         tmp = None
         return report
     finally:
