@@ -305,7 +305,7 @@ class MelodyWriter:
         return int(rng.choices(range(len(cands)), weights=w.tolist())[0])
 
     def _index_of(self, pitch: int) -> int:
-        return min(range(len(self.scale)), key=lambda i: abs(self.scale[i] - pitch))
+        return _nearest(self.scale, pitch)
 
     def _bar(
         self,
@@ -519,6 +519,11 @@ class MelodyWriter:
         return min(drafts, key=lambda d: d.score).notes
 
 
+def _nearest(scale: Sequence[int], pitch: int) -> int:
+    """Index of the pitch in ``scale`` nearest to ``pitch``."""
+    return min(range(len(scale)), key=lambda i: abs(scale[i] - pitch))
+
+
 def _legato(notes: list[Note], end: float) -> list[Note]:
     """Sorted, non-overlapping, inside the section."""
     notes = sorted(notes, key=lambda n: n.start)
@@ -548,7 +553,7 @@ def _vary(notes: list[Note], rng: random.Random, scale: list[int]) -> list[Note]
         chosen = set(rng.sample(weak, min(len(weak), 2)))
 
     def step(pitch: int) -> int:
-        i = min(range(len(scale)), key=lambda j: abs(scale[j] - pitch))
+        i = _nearest(scale, pitch)
         j = i + rng.choice([1, -1])
         return scale[j if 0 <= j < len(scale) else 2 * i - j]
 
@@ -624,7 +629,7 @@ def compose_lead(plan: Plan, writer: MelodyWriter) -> list[Note]:
     while match.notes >= ORIGINALITY_LIMIT:
         i = match.query_offset + match.notes // 2
         n = lead[i]
-        k = min(range(len(writer.scale)), key=lambda j: abs(writer.scale[j] - n.pitch))
+        k = _nearest(writer.scale, n.pitch)
         k = k + 1 if k + 1 < len(writer.scale) else k - 1
         lead[i] = Note(writer.scale[k], n.start, n.duration, n.velocity)
         match = longest_match([n.pitch for n in lead], [n.duration for n in lead])
