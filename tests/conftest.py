@@ -21,3 +21,9 @@ def _no_user_soundfont(monkeypatch: pytest.MonkeyPatch) -> None:
     # A developer's own OVERTURE_SOUNDFONT must not change what the tests hear.
     if "OVERTURE_SOUNDFONT" in os.environ:
         monkeypatch.delenv("OVERTURE_SOUNDFONT")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_soundfont_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Decoded soundfont samples go to a folder of the test session, not the user's cache.
+    os.environ["OVERTURE_CACHE_DIR"] = str(tmp_path_factory.mktemp("overture-cache"))

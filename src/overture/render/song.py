@@ -20,6 +20,7 @@ import numpy as np
 from overture.errors import OutputError
 from overture.render.master import LoudnessReport, master_with_report
 from overture.render.mix import headroom_gain, highpass_cutoff, mix_stems
+from overture.render.pcm_cache import pcm_soundfont
 from overture.render.soundfont import resolve_soundfont
 from overture.render.synth import (
     _FX_S_PER_FRAME,
@@ -128,7 +129,7 @@ def render_song(
         if progress is not None:
             progress(stage, done_fraction)
 
-    sf = resolve_soundfont(soundfont)
+    sf = pcm_soundfont(resolve_soundfont(soundfont))  # an SF3's decoded twin, when possible
     start_workers(sf, sample_rate=sample_rate, workers=workers)  # they boot while we plan
     stems_dir = Path(stems_dir)
     try:

@@ -114,6 +114,7 @@ class SoundfontInfo:
     presets: Mapping[tuple[int, int], PresetInfo]  # analysed on first access
     sample_bytes: np.ndarray  # int64 per sample header: bytes of (compressed) data
     _fallbacks: dict[tuple[int, int, bool], tuple[int, int] | None] = field(default_factory=dict)
+    twin: bool = False  # the PCM twin of an SF3 (see ``pcm_cache``), filled as presets are used
 
     def has(self, bank: int, program: int) -> bool:
         return (bank, program) in self.presets
@@ -149,7 +150,12 @@ class SoundfontInfo:
         if not samples:
             return 0.0
         total = float(self.sample_bytes[np.fromiter(samples, dtype=np.int64)].sum())
-        return total * (_VORBIS_DECODE_S_PER_BYTE if self.compressed else _PCM_LOAD_S_PER_BYTE)
+        cost = total * (_VORBIS_DECODE_S_PER_BYTE if self.compressed else _PCM_LOAD_S_PER_BYTE)
+        if self.twin:  # samples not yet decoded into the PCM twin are decoded on selection
+            from overture.render.pcm_cache import pending_bytes
+
+            cost += pending_bytes(self.path, samples) * _VORBIS_DECODE_S_PER_BYTE
+        return cost
 
 
 def soundfont_info(path: str | Path) -> SoundfontInfo:
@@ -313,6 +319,7 @@ def _parse(path: Path) -> SoundfontInfo:
         compressed=compressed,
         presets=_LazyPresets(index, analyse),
         sample_bytes=sample_bytes,
+        twin=str(path).endswith(".pcm.sf2"),
     )
 
 

@@ -48,6 +48,7 @@ from typing import Any
 import numpy as np
 
 from overture.errors import InvalidInputError, OutputError, RenderError, SoundfontError
+from overture.render import pcm_cache
 from overture.render.soundfont import SoundfontInfo, note_cost, soundfont_info
 from overture.score import Part, Score
 
@@ -142,7 +143,7 @@ class _Engine:
         lib = _lib()
         self.lib = lib
         settings = {
-            "synth.dynamic-sample-loading": 1,  # SF3: decode a preset's samples on selection
+            "synth.dynamic-sample-loading": 1,  # load (SF3: decode) a preset's samples on use
             "synth.reverb.active": 0,  # reverb is added per stem after synthesis
             "synth.chorus.active": 0,
             "synth.polyphony": POLYPHONY,
@@ -153,15 +154,38 @@ class _Engine:
             gain=GAIN, samplerate=float(sample_rate), channels=MIDI_CHANNELS, **settings
         )
         self.ptr = self.synth.synth
-        self.sfid = lib.sfload(self.ptr, os.fsencode(soundfont), 0)
-        if self.sfid < 0:
+        self.path = soundfont
+        self.sfid = self._load(soundfont)
+        self.fallback_sfid: int | None = None  # the SF3 itself, if its PCM twin fails us
+        self.channels: OrderedDict[tuple[int, int, bool], int] = OrderedDict()
+        self.memory: dict[tuple[int, int, bool], int] = {}  # estimated bytes per preset
+        self.scratch = np.zeros(2 * BLOCK * TAIL_CHUNK_BLOCKS, dtype=np.float32)
+
+    def _load(self, soundfont: str) -> int:
+        sfid = self.lib.sfload(self.ptr, os.fsencode(soundfont), 0)
+        if sfid < 0:
             raise SoundfontError(
                 f"FluidSynth cannot load the soundfont {soundfont}; "
                 "install musescore-general-soundfont or pass --soundfont PATH"
             )
-        self.channels: OrderedDict[tuple[int, int, bool], int] = OrderedDict()
-        self.memory: dict[tuple[int, int, bool], int] = {}  # estimated bytes per preset
-        self.scratch = np.zeros(2 * BLOCK * TAIL_CHUNK_BLOCKS, dtype=np.float32)
+        return sfid
+
+    def _font_for(self, bank: int, program: int) -> int:
+        """The loaded soundfont to select (bank, program) from: with a PCM twin of an SF3
+        (see ``pcm_cache``), the twin once the preset's samples are decoded into it; the SF3
+        itself if the twin cannot be written (disk full, read-only cache)."""
+        if not pcm_cache.is_twin(self.path):
+            return self.sfid
+        try:
+            preset = soundfont_info(self.path).presets.get((bank, program))
+            if preset is not None:
+                pcm_cache.ensure_samples(self.path, preset.samples)
+            return self.sfid
+        except OSError as exc:
+            log.warning("soundfont cache not writable (%s); decoding the SF3 instead", exc)
+            if self.fallback_sfid is None:
+                self.fallback_sfid = self._load(str(pcm_cache.source_of(self.path)))
+            return self.fallback_sfid
 
     def channel(self, bank: int, program: int, drums: bool, memory: int = 0) -> int:
         """The channel holding preset (bank, program), selecting it (and decoding) if new.
@@ -191,7 +215,8 @@ class _Engine:
             self.lib.unset_program(self.ptr, ch)
         ctype = _CHANNEL_TYPE_DRUM if drums else _CHANNEL_TYPE_MELODIC
         self.lib.set_channel_type(self.ptr, ch, ctype)
-        if self.lib.program_select(self.ptr, ch, self.sfid, bank, program) != 0:
+        sfid = self._font_for(bank, program)
+        if self.lib.program_select(self.ptr, ch, sfid, bank, program) != 0:
             raise SoundfontError(f"the soundfont has no preset bank {bank} program {program}")
         self.channels[key] = ch
         self.memory[key] = memory
