@@ -159,8 +159,10 @@ def test_no_cache_when_disabled_or_the_folder_is_unusable(
     blocker.write_text("not a folder")
     monkeypatch.setenv(pcm_cache.CACHE_DIR_ENV, str(blocker / "cache"))
     assert pcm_cache.pcm_soundfont(SF3) == SF3.resolve()
+    monkeypatch.setenv(pcm_cache.CACHE_DIR_ENV, str(cache))
     small = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")
     assert pcm_cache.pcm_soundfont(small) == small.resolve()  # already PCM: used as is
+    assert not any(cache.rglob("TimGM6mb*"))  # and no copy of it is made
 
 
 def test_render_falls_back_to_the_sf3_when_the_twin_cannot_be_written(

@@ -48,6 +48,8 @@ from pathlib import Path
 
 import numpy as np
 
+from overture.errors import SoundfontError
+
 log = logging.getLogger(__name__)
 
 CACHE_DIR_ENV = "OVERTURE_CACHE_DIR"
@@ -105,13 +107,17 @@ def pcm_soundfont(source: str | Path) -> Path:
             head = f.read(12)
         if head[:4] != b"RIFF" or head[8:12] != b"sfbk":
             return src
+        from overture.render.soundfont import soundfont_info
+
+        if not soundfont_info(src).compressed:
+            return src  # already PCM: FluidSynth reads it as fast as it would read a twin
         st = src.stat()
         tag = hashlib.sha1(f"{FORMAT}:{src}:{st.st_size}:{st.st_mtime_ns}".encode()).hexdigest()
         twin = cache_dir() / "soundfonts" / f"{src.stem}-{tag[:12]}{SUFFIX}"
         if twin.is_file() and _meta_path(twin).is_file():
             return twin
         return _build(src, twin) or src
-    except (OSError, ValueError, struct.error, KeyError) as exc:
+    except (OSError, ValueError, struct.error, KeyError, SoundfontError) as exc:
         log.info("soundfont cache unavailable (%s); using %s directly", exc, src)
         return src
 
