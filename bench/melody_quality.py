@@ -67,11 +67,13 @@ def main() -> None:
     gm = [melody_metrics(m) for m in sets["generated"]]
     hm = [melody_metrics(m) for m in human]
     for key in ("pitch_class_entropy", "scale_consistency", "groove_consistency"):
+        # NaN where a metric is undefined (groove consistency of a one-bar jingle).
         g = np.array([m[key] for m in gm])
         h = np.array([m[key] for m in hm])
-        inside = abs(g.mean() - h.mean()) <= h.std()
+        g_mean, g_sd, h_mean, h_sd = np.nanmean(g), np.nanstd(g), np.nanmean(h), np.nanstd(h)
+        inside = abs(g_mean - h_mean) <= h_sd
         print(
-            f"  {key:22s} {g.mean():.3f} ± {g.std():.3f}   {h.mean():.3f} ± {h.std():.3f}"
+            f"  {key:22s} {g_mean:.3f} ± {g_sd:.3f}   {h_mean:.3f} ± {h_sd:.3f}"
             f"   {'inside' if inside else 'OUTSIDE'}"
         )
 

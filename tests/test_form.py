@@ -8,9 +8,11 @@ import statistics
 import pytest
 
 from overture.pipeline import generate
-from overture.plan import Plan
+from overture.plan import Plan, make_plan, progression_mode
 from overture.score import Note, Score
-from overture.theory import chord_from_roman
+from overture.spec import build_spec
+from overture.styles import STYLES
+from overture.theory import Key, chord_from_roman, parse_key
 
 
 def _song(prompt: str = "upbeat pop song, 120 bpm, G major", duration: float = 150, seed: int = 3):
@@ -133,6 +135,96 @@ def test_the_bridge_departs_from_the_chorus_harmony() -> None:
     assert plan.chords[bridge.start_bar].root != plan.key.tonic
 
 
+def test_a_loop_is_read_in_the_mode_of_its_tonic() -> None:
+    # A loop may start anywhere; its tonic chord, not its first chord, says which mode it is in.
+    assert progression_mode("vi IV I V") == "major"
+    assert progression_mode("ii7 V7 Imaj7 vi7") == "major"
+    assert progression_mode("iii7 vi7 ii7 V7") == "major"
+    assert progression_mode("i VI III VII") == "minor"
+    assert progression_mode("iv7 v7 i7 i7") == "minor"
+    assert progression_mode("imaj7 iv7") == "minor"
+    assert progression_mode("ii°7 V7 i7 i7") == "minor"
+
+
+def _plan(genre: str, key: str, seed: int, duration: float = 90) -> Plan:
+    return make_plan(build_spec(genre, key=key, seed=seed, duration=duration))
+
+
+# The chorale model's harmonic minor (classical and ambient themes, every bridge) may borrow a
+# major tonic (a Picardy third, V of iv); the genres' own loops may not.
+@pytest.mark.parametrize("genre", sorted(set(STYLES) - {"classical", "ambient"}))
+def test_the_tonic_chord_is_in_the_keys_mode(genre: str) -> None:
+    # Whatever loop a genre picks, its home chord has the key's third: an EDM loop "vi IV I V"
+    # must not be played in A minor as F minor, D, A major, E.
+    for key in ("A minor", "C major"):
+        minor = key.endswith("minor")
+        for seed in range(3):
+            plan = _plan(genre, key, seed)
+            homes = [
+                c
+                for s in plan.sections
+                if s.kind != "bridge"
+                for c in plan.chords[s.start_bar : s.end_bar]
+                if c.root == plan.key.tonic
+            ]
+            assert homes, (genre, key, seed)
+            for c in homes:
+                assert (c.quality in {"m", "m7", "m6"}) == minor, (genre, key, seed, c)
+
+
+@pytest.mark.parametrize("genre", ["orchestral", "cinematic"])
+def test_a_film_cue_in_minor_stays_minor(genre: str) -> None:
+    # Trailer and film harmony is modal: natural minor, cadences from the subtonic (VII-i), no
+    # raised sixth or Picardy third, and the major dominant (the raised seventh) only now and
+    # then, where the genre's own loop has it.
+    key = parse_key("D minor")
+    sub, tonic = chord_from_roman("VII", key), chord_from_roman("i", key)
+    for seed in range(4):
+        plan = _plan(genre, "D minor", seed)
+        for c in plan.chords:
+            assert 11 not in c.pitch_classes, (seed, c)  # B natural, the raised sixth
+            assert not (c.root == 2 and 6 in c.pitch_classes), (seed, c)  # a D major tonic
+        raised_seventh = sum(1 for c in plan.chords if 1 in c.pitch_classes)
+        assert raised_seventh <= len(plan.chords) // 4, seed
+        assert plan.chords[-2:] == (sub, tonic), seed
+        for s in plan.sections[:-1]:
+            if s.kind in {"theme", "variation"}:
+                assert plan.chords[s.end_bar - 2 : s.end_bar] == (sub, tonic), (seed, s.id)
+    # Classical keeps the harmonic minor's dominant at its close.
+    plan = _plan("classical", "D minor", 0)
+    assert plan.chords[-2:] == (chord_from_roman("V", key), tonic)
+
+
+def test_a_jazz_chorus_comes_home_and_keeps_its_sevenths() -> None:
+    # "ii7 V7 Imaj7 Imaj7" already cadences: the chorus keeps its two bars of home instead of
+    # being bent into "ii7 V7 V I"; the cadence chords are the loop's own (V7, Imaj7), not bare
+    # triads, and a half cadence keeps the loop's V7.
+    held = 0
+    for seed in range(6):
+        plan = _plan("jazz", "Bb major", seed)
+        key = plan.key
+        dominant = chord_from_roman("V", key).root
+        for s in plan.sections[:-1]:
+            seq = plan.chords[s.start_bar : s.end_bar]
+            if s.kind in {"verse", "chorus", "intro"}:
+                assert all(c.quality for c in seq), (seed, s.id, seq)  # sevenths throughout
+            if s.kind == "chorus":
+                assert seq[-1].root == key.tonic, (seed, s.id)
+                assert not any(a.root == b.root == dominant for a, b in itertools.pairwise(seq)), (
+                    seed,
+                    s.id,
+                    seq,
+                )
+                held += seq[-2].root == key.tonic
+    assert held >= 1
+
+
+def test_a_final_minor_tonic_is_never_major() -> None:
+    for genre in ("orchestral", "cinematic", "pop", "jazz", "rock"):
+        plan = _plan(genre, "E minor", 2)
+        assert plan.chords[-1] == chord_from_roman("i", Key(4, "minor")), genre
+
+
 @pytest.mark.parametrize("ts", ["3/4", "6/8", "2/4", "5/4", "7/8", "12/8"])
 def test_melodies_in_every_meter_fill_their_bars(ts: str) -> None:
     song = generate("folk song", time_signature=ts, duration=40, seed=1)
@@ -147,3 +239,26 @@ def test_melodies_in_every_meter_fill_their_bars(ts: str) -> None:
         b for s in plan.sections if "lead" in s.parts for b in range(s.start_bar, s.end_bar)
     }
     assert len(bars_with_notes & lead_bars) >= 0.9 * len(lead_bars)
+
+
+def test_a_verse_is_written_under_its_chorus() -> None:
+    from overture.compose.melody import MelodyWriter
+
+    plan = make_plan(build_spec("upbeat pop song, 120 bpm, G major", duration=150, seed=4))
+    verse = next(s for s in plan.sections if s.kind == "verse")
+    chorus = next(s for s in plan.sections if s.kind == "chorus")
+    writer = MelodyWriter(plan, 4)
+    # A chorus of two notes a bar around G5 (mean pitch 78.5).
+    hook = [Note(79 if b % 2 else 78, b * 2.0, 2.0, 90) for b in range(2 * chorus.bars)]
+    writer.chorus = (hook, chorus.bars)
+    low_sparse = [Note(67, b * 4.0, 4.0, 80) for b in range(verse.bars)]
+    high = [Note(81, b * 4.0, 4.0, 80) for b in range(verse.bars)]
+    busy = [Note(67, b * 1.0, 1.0, 80) for b in range(4 * verse.bars)]
+    assert writer.contrast_fault(verse, low_sparse) is None
+    assert "as high as the chorus" in (writer.contrast_fault(verse, high) or "")
+    assert "busier than the chorus" in (writer.contrast_fault(verse, busy) or "")
+    assert writer.contrast_fault(chorus, busy) is None  # only verses answer to the chorus
+    # What the writer drafts for the verse sits under that chorus, lower and sparer.
+    drafted = writer.section(verse)
+    assert drafted and writer.contrast_fault(verse, drafted) is None
+    assert len(drafted) / verse.bars <= len(hook) / chorus.bars

@@ -22,7 +22,13 @@ from overture.instruments import INSTRUMENTS
 from overture.pipeline import Song, generate
 from overture.score import Note
 from overture.styles import CHORUS, REST, STYLES, VERSE, energy_level
-from overture.theory import SUPPORTED_TIME_SIGNATURES, Key, chord_from_roman, parse_chord
+from overture.theory import (
+    SUPPORTED_TIME_SIGNATURES,
+    Key,
+    chord_from_roman,
+    key_from_profile,
+    parse_chord,
+)
 
 KICK, RIM, SNARE, CLAP, CLOSED_HAT, PEDAL_HAT, OPEN_HAT, RIDE = 36, 37, 38, 39, 42, 44, 46, 51
 TOMS = {41, 43, 45, 47, 48, 50}
@@ -475,6 +481,69 @@ def test_comping_idioms() -> None:
     onsets = sorted({round(n.start, 3) for n in song.score.part("chords").notes})
     gaps = np.diff(onsets)
     assert np.sum(np.isclose(gaps, 1 / 12, atol=0.01)) >= 8
+
+
+def test_jazz_piano_voices_the_tonic_with_its_root() -> None:
+    # Rootless voicings elsewhere (the bass has the root), but the home chord keeps its root: a
+    # rootless Imaj7 (D F A C over Bb) is the dominant's triad, and the piano alone then points
+    # a fifth too high. The piano's own notes name the key (or its relative minor).
+    for key in ("Bb major", "Eb major", "G major"):
+        song = _song(f"jazz trio in {key}, 110 bpm", seed=1, duration=60)
+        plan = song.plan
+        bars = _bars(song, "chords")
+        home = others = 0
+        for bar, _ in _playing_bars(song, "chords"):
+            chord = plan.chords[bar]
+            struck = {p % 12 for t, p, _ in bars[bar] if t < 3.4}  # the push at 3.5 is the next
+            if not struck:
+                continue
+            if chord.root == plan.key.tonic:
+                assert chord.root in struck, (key, bar, chord)
+                home += 1
+            else:
+                assert chord.root not in struck, (key, bar, chord)
+                others += 1
+        assert home >= 3 and others >= 3, key
+        weights = [0.0] * 12
+        for n in song.score.part("chords").notes:
+            weights[n.pitch % 12] += n.duration
+        assert key_from_profile(weights) in {plan.key, plan.key.relative}, key
+
+
+def _beat_grid(hits: list[tuple[float, int, int]], keys: set[int], beats: int) -> tuple[bool, bool]:
+    """(an onset of ``keys`` on every beat, none between the beats)."""
+    mine = [t for t, k, _ in hits if k in keys]
+    on_every = all(any(abs(t - b) <= EPS for t in mine) for b in range(beats))
+    between = any(abs(t - round(t)) > EPS for t in mine)
+    return on_every, not between
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    ["suspenseful horror underscore, 70 bpm", "epic orchestral trailer music, 90 bpm, D minor"],
+)
+def test_a_film_cue_pulses_on_the_beat(prompt: str) -> None:
+    # A slow cue is heard at its written tempo when its pulse is on the beat: the timpani (tuned
+    # to the chord), the low strings and the string chords all mark every beat of a verse-level
+    # bar, and nothing sounds between the beats (no eighth-note pick-ups that a listener, or a
+    # beat tracker, hears as the beat at twice the speed).
+    song = _song(prompt, seed=1, duration=60)
+    timpani = set(range(41, 54))
+    checked = 0
+    for part, keys in (("drums", timpani), ("bass", set(range(128))), ("chords", set(range(128)))):
+        bars = _bars(song, part)
+        for bar, s in _playing_bars(song, part, plain=True):
+            if energy_level(s.energy) != VERSE:
+                continue
+            on_every, clean = _beat_grid(bars[bar], keys, 4)
+            assert on_every and clean, (part, bar, sorted(bars[bar]))
+            checked += 1
+    assert checked >= 12
+    # The concert bass drum (pitched, around F) marks only the downbeat.
+    bars = _bars(song, "drums")
+    for bar, s in _playing_bars(song, "drums", plain=True):
+        if energy_level(s.energy) == VERSE:
+            assert [round(t) for t, k, _ in bars[bar] if k == KICK] == [0], bar
 
 
 # --- human feel ---------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +37,8 @@ ENERGY = {
 _REPEAT_RISE = 0.06
 # Genres without a verse/chorus song form use themes and variations instead.
 _THROUGH_COMPOSED = {"ambient", "classical", "cinematic", "orchestral"}
-_CHORUS_KINDS = {"chorus", "variation"}
+CHORUS_KINDS = frozenset({"chorus", "variation"})  # the hook, and its through-composed kin
+VERSE_KINDS = frozenset({"verse", "theme"})  # what leads to it, lower and sparer
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,7 +358,9 @@ _SECTION_PARTS = {
     "breakdown": {"chords", "pad", "lead"},
     "solo": {"drums", "bass", "chords", "lead"},
     "outro": {"bass", "chords", "pad", "lead"},
-    "theme": {"bass", "chords", "lead"},
+    # A through-composed cue's theme keeps its percussion: the pulse runs under the whole piece
+    # (without it the sustained strings and pads blur a slow tempo).
+    "theme": {"drums", "bass", "chords", "lead"},
     "variation": {"drums", "bass", "chords", "pad", "lead"},
     "jingle": {"bass", "chords", "lead", "pad"},
 }
@@ -380,7 +384,7 @@ def _sections(kinds: list[tuple[str, int]], parts: dict[str, str]) -> tuple[Plan
     counts: dict[str, int] = {}
     out = []
     bar = 0
-    last_chorus = max((i for i, (k, _) in enumerate(kinds) if k in _CHORUS_KINDS), default=-1)
+    last_chorus = max((i for i, (k, _) in enumerate(kinds) if k in CHORUS_KINDS), default=-1)
     for i, (kind, n) in enumerate(kinds):
         counts[kind] = counts.get(kind, 0) + 1
         energy = ENERGY[kind] + _REPEAT_RISE * (counts[kind] - 1)
@@ -403,12 +407,27 @@ def _sections(kinds: list[tuple[str, int]], parts: dict[str, str]) -> tuple[Plan
     return tuple(out)
 
 
+def progression_mode(progression: str) -> str:
+    """The mode a roman-numeral loop is written in: ``"minor"`` when its tonic chord is a minor
+    ``i`` (``i``, ``i7``, ``imaj7``), otherwise ``"major"``. A loop may start anywhere (``vi IV I
+    V`` and ``ii7 V7 Imaj7`` are major-key loops), so the first chord does not decide it."""
+    for token in progression.split():
+        m = _NUMERAL.match(token)
+        if m and m.group(1) == "i":
+            return "minor"
+    return "major"
+
+
+_NUMERAL = re.compile(r"[b#]?([ivIV]+)")
+
+
 def _progressions(st: Style, key: Key) -> list[str]:
-    minor = key.mode == "minor"
-    fits = [p for p in st.progressions if p.split()[0].lstrip("b#")[0].islower() == minor]
+    fits = [p for p in st.progressions if progression_mode(p) == key.mode]
     if fits:
         return fits
-    return ["i VI III VII", "i iv VI V", "i VII VI VII"] if minor else ["I V vi IV", "I IV V I"]
+    if key.mode == "minor":
+        return ["i VI III VII", "i iv VI V", "i VII VI VII"]
+    return ["I V vi IV", "I IV V I"]
 
 
 _PRE_CHORUS = {"major": ("IV V", "ii V", "vi IV", "IV ii"), "minor": ("iv V", "VI VII", "iv VII")}
@@ -427,15 +446,38 @@ def _model_progression(
     return model.sample(length, key.mode, rng, start=start, end=end)
 
 
+# The chorale model's chords that leave natural minor (the raised sixth and seventh, secondary
+# dominants, the Picardy third), and their Aeolian counterparts, for the modal genres.
+_AEOLIAN = {
+    "I": "i",
+    "I7": "i7",
+    "II": "iv",
+    "II7": "iv7",
+    "ii": "ii°",
+    "ii7": "ii°7",
+    "III+": "III",
+    "IV": "iv",
+    "IV7": "iv7",
+    "V": "v",
+    "V7": "v7",
+}
+
+
 def _harmony(
     sections: tuple[PlanSection, ...], key: Key, st: Style, rng: random.Random, *, loop: bool
 ) -> tuple[Chord, ...]:
     """A chord per bar: the genre's idiomatic loops for verse and chorus, a pre-chorus that
     climbs to the dominant, a bridge (and classical themes) from the chorale-learned model, and
     cadences at section ends: half cadences into choruses, V-I at the end of a chorus and of the
-    song (a loop instead leads back into its first chord)."""
+    song (a loop instead leads back into its first chord).
+
+    A modal genre (``Style.modal``) in a minor key stays in natural minor: its themes are its own
+    loops rather than the chorales' harmonic minor, the model's bridge is made Aeolian, and its
+    cadences lead home from the subtonic (VII-i), so the minor tonic is not coloured major."""
     minor = key.mode == "minor"
+    modal = minor and st.modal
     tonic_rn = "i" if minor else "I"
+    home_from = "VII" if modal else "V"  # the chord of the cadences
     progs = _progressions(st, key)
     verse = rng.choice(progs)
     others = [p for p in progs if p != verse]
@@ -443,10 +485,12 @@ def _harmony(
     pre = rng.choice(_PRE_CHORUS[key.mode])
     through = st.name in _THROUGH_COMPOSED
     away = rng.choice(["iv", "VI"] if minor else ["IV", "vi", "ii"])
-    bridge = _model_progression(4, key, rng, start=away, end="V")
+    bridge = _model_progression(4, key, rng, start=away, end=home_from)
     if bridge is None:
         tokens = chorus.split()
         bridge = tokens[1:] + tokens[:1]
+    if modal:
+        bridge = [_AEOLIAN.get(t, t) for t in bridge]
     by_kind_rn: dict[str, list[str]] = {
         "verse": verse.split(),
         "chorus": chorus.split(),
@@ -461,7 +505,7 @@ def _harmony(
         "theme": verse.split(),
         "variation": chorus.split(),
     }
-    if through:
+    if through and not modal:
         theme = _model_progression(8, key, rng, start=tonic_rn, end="V")
         variation = _model_progression(8, key, rng, start=tonic_rn, end=tonic_rn)
         if theme and variation:
@@ -469,7 +513,7 @@ def _harmony(
             by_kind_rn.update(interlude=theme, breakdown=theme)
     by_kind = {k: [chord_from_roman(t, key) for t in v] for k, v in by_kind_rn.items()}
     tonic = chord_from_roman(tonic_rn, key)
-    dominant = chord_from_roman("V", key)
+    dominant = chord_from_roman(home_from, key)
     chords: list[Chord] = []
     for i, s in enumerate(sections):
         cycle = by_kind[s.kind]
@@ -481,11 +525,41 @@ def _harmony(
                 if len(seq) >= 2:
                     seq[-2] = dominant
                 seq[-1] = tonic
-        elif s.kind in _CHORUS_KINDS | {"theme"} and len(seq) >= 4:
-            seq[-2:] = [dominant, tonic]  # the chorus closes with an authentic cadence
-        elif nxt.kind in _CHORUS_KINDS | {"pre-chorus"} and len(seq) >= 2:
-            seq[-1] = dominant  # a half cadence sets up the chorus
+        elif s.kind in CHORUS_KINDS | {"theme"} and len(seq) >= 4:
+            _close(seq, dominant, tonic)  # the chorus closes with an authentic cadence
+        elif nxt.kind in CHORUS_KINDS | {"pre-chorus"} and len(seq) >= 2:
+            seq[-1] = _own(seq, dominant)  # a half cadence sets up the chorus
         chords.extend(seq)
     if loop and len(chords) >= 2 and chords[0] == tonic:
         chords[-1] = dominant  # the loop's end leads back into its tonic start
     return tuple(chords)
+
+
+def _own(seq: list[Chord], chord: Chord) -> Chord:
+    """``chord`` as the phrase itself spells it (its ``V7`` for a ``V``, its ``Imaj7`` for an
+    ``I``), so that a cadence keeps the genre's colour."""
+    return next((c for c in seq if c.root == chord.root and _same_kind(c, chord)), chord)
+
+
+def _same_kind(a: Chord, b: Chord) -> bool:
+    """Both major-third chords (triad, sixth, seventh), both minor, or both diminished."""
+    return _family(a.quality) == _family(b.quality)
+
+
+def _family(quality: str) -> str:
+    if quality in {"m", "m7", "m6"}:
+        return "minor"
+    return "diminished" if quality in {"dim", "m7b5"} else quality if quality == "aug" else "major"
+
+
+def _close(seq: list[Chord], dominant: Chord, tonic: Chord) -> None:
+    """End the phrase ``seq`` on the tonic, reached from the dominant. A phrase that already
+    goes dominant-tonic in its last three bars holds its tonic to the end (``ii7 V7 Imaj7
+    vi7`` closes ``ii7 V7 Imaj7 Imaj7``, not ``ii7 V7 V I``); any other ends dominant-tonic."""
+    n = len(seq)
+    for k in range(n - 2, n - 4, -1):
+        nxt = seq[k + 1]
+        if seq[k].root == dominant.root and nxt.root == tonic.root and _same_kind(nxt, tonic):
+            seq[k + 1 :] = [nxt] * (n - k - 1)
+            return
+    seq[-2:] = [_own(seq, dominant), _own(seq, tonic)]

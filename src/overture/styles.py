@@ -31,7 +31,16 @@ class Style:
     # Part name -> canonical instrument (overture.instruments); "drums" absent: no drums.
     parts: dict[str, str] = field(default_factory=dict)
     pentatonic: bool = False  # melodies keep to the pentatonic scale
+    # How freely melodies leave the scale (0: never; 1: a jazz line): the harmony's altered
+    # tones (the leading tone over a major V in minor, the flat seventh over a dominant-seventh
+    # tonic), chromatic approach notes and, with ``blue_notes``, the flat third and fifth.
+    chromatic: float = 0.0
+    blue_notes: bool = False
     progressions: tuple[str, ...] = ()  # roman-numeral loops, one chord per bar
+    # Minor keys stay modal (natural minor): the genre's own loops even in through-composed
+    # forms, cadences from the subtonic (VII-i), no raised sixth, secondary dominant or Picardy
+    # third from the chorale model. The film and trailer idiom, where minor must sound minor.
+    modal: bool = False
     default_duration: float = 60.0
 
     @property
@@ -59,6 +68,7 @@ STYLES: dict[str, Style] = {
                 "lead": "synth lead",
             },
             progressions=_POP_PROGS + _MINOR_PROGS,
+            chromatic=0.1,
         ),
         Style(
             "ballad",
@@ -75,6 +85,7 @@ STYLES: dict[str, Style] = {
                 "lead": "piano",
             },
             progressions=("I V vi IV", "I iii IV V", "i VI III VII", "i iv VII III"),
+            chromatic=0.2,
         ),
         Style(
             "rock",
@@ -123,6 +134,7 @@ STYLES: dict[str, Style] = {
                 "lead": "square lead",
             },
             progressions=("vi IV I V", "i VI III VII", "i VII VI VII"),
+            chromatic=0.1,
         ),
         Style(
             "drum and bass",
@@ -139,6 +151,7 @@ STYLES: dict[str, Style] = {
                 "lead": "saw lead",
             },
             progressions=("i VI III VII", "i iv VI v"),
+            chromatic=0.15,
         ),
         Style(
             "synthwave",
@@ -156,6 +169,7 @@ STYLES: dict[str, Style] = {
                 "lead": "saw lead",
             },
             progressions=("i VI III VII", "vi IV I V", "i VII VI VII"),
+            chromatic=0.1,
         ),
         Style(
             "hip hop",
@@ -173,6 +187,8 @@ STYLES: dict[str, Style] = {
                 "lead": "vibraphone",
             },
             progressions=("ii7 V7 Imaj7 vi7", "i7 iv7 i7 v7", "imaj7 iv7"),
+            chromatic=0.3,
+            blue_notes=True,
         ),
         Style(
             "trap",
@@ -189,6 +205,7 @@ STYLES: dict[str, Style] = {
                 "lead": "music box",
             },
             progressions=("i VI III VII", "i iv VI v", "i VI iv V"),
+            chromatic=0.2,
         ),
         Style(
             "lo-fi",
@@ -206,6 +223,8 @@ STYLES: dict[str, Style] = {
                 "lead": "vibraphone",
             },
             progressions=("ii7 V7 Imaj7 vi7", "Imaj7 vi7 ii7 V7", "iv7 v7 i7 i7"),
+            chromatic=0.35,
+            blue_notes=True,
         ),
         Style(
             "jazz",
@@ -221,7 +240,15 @@ STYLES: dict[str, Style] = {
                 "chords": "piano",
                 "lead": "tenor sax",
             },
-            progressions=("ii7 V7 Imaj7 Imaj7", "Imaj7 vi7 ii7 V7", "iii7 vi7 ii7 V7"),
+            progressions=(
+                "ii7 V7 Imaj7 Imaj7",
+                "Imaj7 vi7 ii7 V7",
+                "Imaj7 IVmaj7 ii7 V7",
+                "i7 iv7 ii°7 V7",
+                "ii°7 V7 i7 i7",
+            ),
+            chromatic=0.6,
+            blue_notes=True,
         ),
         Style(
             "blues",
@@ -238,6 +265,8 @@ STYLES: dict[str, Style] = {
                 "lead": "clean guitar",
             },
             progressions=("I7 IV7 I7 I7 IV7 IV7 I7 I7 V7 IV7 I7 V7",),
+            chromatic=0.6,
+            blue_notes=True,
         ),
         Style(
             "funk",
@@ -255,6 +284,8 @@ STYLES: dict[str, Style] = {
                 "lead": "electric piano",
             },
             progressions=("i7 IV7", "I7 IV7", "i7 i7 iv7 i7"),
+            chromatic=0.45,
+            blue_notes=True,
         ),
         Style(
             "r&b",
@@ -272,6 +303,8 @@ STYLES: dict[str, Style] = {
                 "lead": "voice",
             },
             progressions=("Imaj7 iii7 vi7 IV", "ii7 V7 Imaj7 vi7", "vi7 ii7 V7 Imaj7"),
+            chromatic=0.4,
+            blue_notes=True,
         ),
         Style(
             "country",
@@ -288,6 +321,8 @@ STYLES: dict[str, Style] = {
                 "lead": "fiddle",
             },
             progressions=("I IV V I", "I V IV I", "I IV I V"),
+            chromatic=0.2,
+            blue_notes=True,
         ),
         Style(
             "folk",
@@ -303,6 +338,7 @@ STYLES: dict[str, Style] = {
                 "lead": "flute",
             },
             progressions=("I IV I V", "I V vi IV", "vi IV I V"),
+            chromatic=0.15,
         ),
         Style(
             "reggae",
@@ -320,6 +356,7 @@ STYLES: dict[str, Style] = {
                 "lead": "clean guitar",
             },
             progressions=("I IV V IV", "i VII i VII", "I V vi IV"),
+            chromatic=0.15,
         ),
         Style(
             "salsa",
@@ -337,6 +374,7 @@ STYLES: dict[str, Style] = {
                 "lead": "trumpet",
             },
             progressions=("i iv V i", "I IV V IV"),
+            chromatic=0.3,
         ),
         Style(
             "bossa nova",
@@ -352,6 +390,7 @@ STYLES: dict[str, Style] = {
                 "lead": "flute",
             },
             progressions=("Imaj7 ii7 V7 Imaj7", "ii7 V7 Imaj7 VI7", "Imaj7 IV7 iii7 vi7"),
+            chromatic=0.45,
         ),
         Style(
             "tango",
@@ -368,6 +407,7 @@ STYLES: dict[str, Style] = {
                 "lead": "bandoneon",
             },
             progressions=("i iv V i", "i VI V i"),
+            chromatic=0.5,
         ),
         Style(
             "classical",
@@ -378,6 +418,7 @@ STYLES: dict[str, Style] = {
             comping="arpeggio",
             parts={"bass": "cello", "chords": "strings", "lead": "violin"},
             progressions=("I IV V I", "I vi IV V", "i iv V i"),
+            chromatic=0.3,
         ),
         Style(
             "orchestral",
@@ -394,6 +435,8 @@ STYLES: dict[str, Style] = {
                 "lead": "french horn",
             },
             progressions=("i VI III VII", "i iv VI V", "i VI iv V"),
+            modal=True,
+            chromatic=0.25,
         ),
         Style(
             "cinematic",
@@ -401,7 +444,7 @@ STYLES: dict[str, Style] = {
             0.8,
             groove="epic",
             bass="orchestral",
-            comping="pad",
+            comping="ostinato",
             parts={
                 "drums": "orchestral percussion",
                 "bass": "contrabass",
@@ -410,6 +453,8 @@ STYLES: dict[str, Style] = {
                 "lead": "piano",
             },
             progressions=("i VI III VII", "i bII i VII", "i iv i VI"),
+            modal=True,
+            chromatic=0.3,
         ),
         Style(
             "ambient",
@@ -425,6 +470,7 @@ STYLES: dict[str, Style] = {
                 "lead": "celesta",
             },
             progressions=("I IV", "Imaj7 IV", "i VI", "i iv"),
+            chromatic=0.05,
             default_duration=120.0,
         ),
         Style(
@@ -442,6 +488,7 @@ STYLES: dict[str, Style] = {
                 "lead": "square lead",
             },
             progressions=("I V vi IV", "I IV V I", "vi IV I V"),
+            chromatic=0.15,
         ),
         Style(
             "chinese-traditional",

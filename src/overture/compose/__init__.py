@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import TYPE_CHECKING
 
 from overture.compose.bass import bass_part
 from overture.compose.drums import drum_part
@@ -11,6 +12,9 @@ from overture.compose.melody import jingle, lead_part
 from overture.instruments import INSTRUMENTS
 from overture.plan import Plan
 from overture.score import Note, Part, Score, SectionMark
+
+if TYPE_CHECKING:
+    from overture.think import Thinker
 
 # Mix defaults per part: (volume CC7, pan CC10, reverb CC91).
 _MIX = {
@@ -22,8 +26,13 @@ _MIX = {
 }
 
 
-def compose(plan: Plan) -> Score:
-    """Write every part of ``plan``; deterministic for the plan's seed."""
+def compose(plan: Plan, *, thinker: Thinker | None = None) -> Score:
+    """Write every part of ``plan``; deterministic for the plan's seed (and budget).
+
+    With a ``thinker`` the lead's sections go through the reasoning loop (drafts, critics,
+    retractions; ``overture.think``); without one, one draft per section is judged by the
+    melody model alone.
+    """
     seed = plan.spec.seed
     parts: list[Part] = []
     for name, inst_name in plan.parts.items():
@@ -38,7 +47,7 @@ def compose(plan: Plan) -> Score:
         elif name in {"chords", "pad"}:
             notes = chord_part(plan, rng, part=name)
         else:
-            notes = lead_part(plan, seed)
+            notes = lead_part(plan, seed, thinker=thinker)
         notes = _humanise(
             _clip(notes, plan.end_beat), rng, drums=inst.is_drums, plan=plan, part=name
         )
@@ -56,6 +65,11 @@ def compose(plan: Plan) -> Score:
                 notes=sorted(notes, key=lambda n: (n.start, n.pitch)),
             )
         )
+    return score_of(plan, parts)
+
+
+def score_of(plan: Plan, parts: list[Part]) -> Score:
+    """The score of ``plan`` (its tempo, metre, key, form and chords) holding ``parts``."""
     return Score(
         tempo=plan.tempo,
         time_signature=plan.time_signature,

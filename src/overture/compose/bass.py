@@ -285,17 +285,26 @@ def _drone(ctx: BarContext, rng: random.Random) -> list[Event]:
 
 
 def _orchestral(ctx: BarContext, rng: random.Random) -> list[Event]:
-    """Orchestral low strings: sustained at rest, half notes in a verse, a driving eighth-note
-    ostinato in a chorus (octave leaps at the peak)."""
+    """Orchestral low strings: sustained at rest; in a verse the root pulsed on every beat,
+    detached, the downbeat strongest (the heartbeat under a film cue, which keeps even a slow
+    tempo from being heard at double speed); a driving eighth-note ostinato in a chorus (octave
+    leaps at the peak), its off-beats lighter than its beats."""
     if ctx.level == REST:
         return _held(ctx)
     if ctx.level == VERSE:
-        return _on_pulses(ctx, rng, every=False, approach=False)
+        return [
+            (p, ctx.root, min(0.5, 0.6 * (_pulse_end(ctx, i) - p)), 1.0 if i == 0 else 0.82)
+            for i, p in enumerate(ctx.pulses)
+        ]
 
     def pitch(j: int) -> int:
         return ctx.octave if ctx.level == PEAK and j % 4 == 2 else ctx.root
 
-    return _eighths(ctx, pitch, 0.45)
+    return [(t, p, n, s if s == 1.0 else 0.7) for t, p, n, s in _eighths(ctx, pitch, 0.45)]
+
+
+def _pulse_end(ctx: BarContext, i: int) -> float:
+    return ctx.pulses[i + 1] if i + 1 < len(ctx.pulses) else ctx.beats
 
 
 def _eighths_idiom(ctx: BarContext, rng: random.Random) -> list[Event]:

@@ -266,7 +266,12 @@ GROOVES: dict[str, Groove] = {
         timpani=True,
     ),
     "epic": Groove(
-        ({KICK: "x.......x.......", TIMPANI: "x.....x.x.....o."},),
+        # Timpani on every beat, tuned to the chord's root, the bass drum on the downbeat: a
+        # film cue's pulse, with nothing between the beats, so that a slow tempo is heard as
+        # written and not at double speed (the dotted trailer figure x.....x.x..... has no beat
+        # 2 or 4 and is heard in eighths). The concert bass drum is pitched (around F/F#) and
+        # hit on every beat would colour the key; the tuned timpani carry the pulse instead.
+        ({KICK: "x...............", TIMPANI: "x...x...x...x..."},),
         back="none",
         time="pulses",
         time_key=TIMPANI,

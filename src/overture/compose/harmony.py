@@ -75,6 +75,19 @@ def rootless(chord: Chord, previous: list[int] | None, *, shell: bool = False) -
     return _lead(list(dict.fromkeys(pcs)), previous, VOICING_LOW, VOICING_HIGH - 2)
 
 
+def home_voicing(chord: Chord, previous: list[int] | None, *, shell: bool = False) -> list[int]:
+    """The tonic as a jazz pianist voices it where the tune comes home, with its root: a sixth
+    chord in major (Bb6: Bb D F G, the swing-era tonic), a minor seventh in minor (Dm7). A
+    rootless Imaj7 (D F A C over Bb) is the dominant key's triad with a sixth on top: with the
+    bass under it that is colour, but the piano's own sound pulls the key a fifth up. At
+    rest (``shell``) root, third and sixth (or seventh)."""
+    minor = chord.quality in {"m", "m7", "m6"}
+    third, top = (3, 10) if minor else (4, 9)
+    ivs = (0, third, top) if shell else (0, third, 7, top)
+    pcs = [(chord.root + i) % 12 for i in ivs]
+    return _lead(pcs, previous, VOICING_LOW, VOICING_HIGH - 2)
+
+
 def _lead(pcs: list[int], previous: list[int] | None, low: int, high: int) -> list[int]:
     candidates = _candidates(pcs, low, high)
     if not candidates:
@@ -240,13 +253,23 @@ def _voicings(plan: Plan, part: str, idiom: str) -> list[list[int] | None]:
             out.append(None)
             prev = None
             continue
-        if idiom in {"jazz", "bossa"} and part == "chords":
+        if idiom == "jazz" and part == "chords" and _is_home(chord, plan):
+            v = home_voicing(chord, prev, shell=section.energy < 0.45)
+        elif idiom in {"jazz", "bossa"} and part == "chords":
             v = rootless(chord, prev, shell=idiom == "jazz" and section.energy < 0.45)
         else:
             v = part_voicing(chord, prev, part)
         out.append(v)
         prev = v
     return out
+
+
+def _is_home(chord: Chord, plan: Plan) -> bool:
+    """The key's own tonic chord (a triad, seventh or sixth of the key's mode on its tonic)."""
+    if chord.root != plan.key.tonic:
+        return False
+    minor = plan.key.mode == "minor"
+    return chord.quality in ({"m", "m7", "m6"} if minor else {"", "maj7", "6"})
 
 
 def _tie(notes: list[Note]) -> list[Note]:
@@ -626,19 +649,25 @@ def _tango(ctx: BarContext) -> list[Event]:
 
 
 def _ostinato(ctx: BarContext) -> list[Event]:
-    """Orchestral strings: held at rest, chords on the strong pulses in a verse, a driving
-    eighth-note ostinato in a chorus (the top doubled at the peak)."""
+    """Orchestral strings: held at rest; detached chords on every pulse in a verse, the strong
+    pulses accented (a slow cue keeps its beat audible: nothing sounds between the beats); a
+    driving eighth-note ostinato in a chorus, its off-beats lighter (the top doubled at the
+    peak)."""
     if ctx.level == REST:
         return _held(ctx)
     if ctx.level == VERSE:
-        return _hits(ctx, [ctx.pulses[i] for i in ctx.strong])
+        out: list[Event] = []
+        for i, p in enumerate(ctx.pulses):
+            length = min(0.6, 0.6 * (ctx.pulse_end(i) - p))
+            out += _chord(ctx.voicing, p, length, 1.0 if i in ctx.strong else 0.8)
+        return out
     v = list(ctx.voicing)
     if ctx.level == PEAK:
         v.append(v[-1] + 12)
-    out: list[Event] = []
+    out = []
     for j in range(round(ctx.beats * 2)):
         on = any(abs(j / 2 - p) < 1e-6 for p in ctx.pulses)
-        out += _chord(v, j / 2, 0.45, 1.0 if on else 0.78)
+        out += _chord(v, j / 2, 0.45, 1.0 if on else 0.7)
     return out
 
 
