@@ -53,6 +53,7 @@ def test_folder_has_every_file(song_dir: Path) -> None:
         "song.musicxml",
         "score.json",
         "song.json",
+        "trace.json",
     } | {f"stems/{p}.flac" for p in parts}
     found = {str(p.relative_to(song_dir)) for p in song_dir.rglob("*") if p.is_file()}
     assert found == expected

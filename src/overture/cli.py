@@ -43,6 +43,17 @@ def main() -> None:
 @click.option(
     "--loop", is_flag=True, help="A seamless loop: whole bars, the end runs into the start."
 )
+@click.option(
+    "--think",
+    type=click.Choice(["none", "low", "medium", "high"], case_sensitive=False),
+    help="How hard to think: 1, 2, 4 or 8 drafts per section (default medium).",
+)
+@click.option(
+    "--budget",
+    type=int,
+    metavar="N",
+    help="Drafts considered per section, candidates and retries together (1-32).",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 @click.option(
     "--out",
@@ -76,6 +87,8 @@ def generate(
     structure: str | None,
     melody: Path | None,
     loop: bool,
+    think: str | None,
+    budget: int | None,
     seed: int,
     out: Path,
     formats: str,
@@ -85,7 +98,8 @@ def generate(
     """Make a finished song from PROMPT (English or Chinese) into the folder --out.
 
     Options override what the prompt says. Writes song.flac (and each --format), stems/,
-    song.mid, song.musicxml, score.json and song.json.
+    song.mid, song.musicxml, score.json, song.json and trace.json (the reasoning; read it
+    with `overture explain DIR`).
     """
     from overture.pipeline import generate as run
     from overture.prompt import parse_prompt
@@ -109,6 +123,8 @@ def generate(
                 structure=structure,
                 melody=melody,
                 loop=loop,
+                think=think,
+                budget=budget,
                 out=out,
                 formats=formats,
                 soundfont=soundfont,
@@ -121,8 +137,22 @@ def generate(
     click.echo(
         f"{spec.title}: {spec.genre}, {spec.key.name}, {spec.tempo:g} bpm, "
         f"{spec.time_signature}, {spec.duration:g} s -> {song.out_dir}/song.flac "
-        f"({song.timings.get('total', 0):.1f} s)"
+        f"({song.timings.get('total', 0):.1f} s, critique {song.critique.get('score', 0):.2f})"
     )
+
+
+@main.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+def explain(folder: Path) -> None:
+    """Print the reasoning behind the song in FOLDER: the plan, every draft judged, why each
+    withdrawn draft was withdrawn and what changed, the audio review and the final scores."""
+    from overture.think import explain as explain_trace
+    from overture.think import load_trace
+
+    try:
+        click.echo(explain_trace(load_trace(folder)), nl=False)
+    except OvertureError as e:
+        _fail(str(e))
 
 
 def _register() -> None:

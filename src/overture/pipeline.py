@@ -21,6 +21,7 @@ from overture.output import finish_output, start_output
 from overture.plan import Plan, make_plan
 from overture.score import Score
 from overture.spec import SongSpec, build_spec
+from overture.think import BAR, Thinker, Trace
 
 AUDIO_FORMATS = ("flac", "wav", "mp3", "ogg")
 SAMPLE_RATE = 44100
@@ -40,6 +41,9 @@ class Song:
     timings: dict[str, float] = field(default_factory=dict)
     master: dict[str, float] = field(default_factory=dict)
     originality: dict[str, Any] = field(default_factory=dict)
+    critique: dict[str, Any] = field(default_factory=dict)  # the answer's combined score
+    trace: Trace | None = None  # the reasoning trace (``trace.json``)
+    verdicts: dict[str, Any] = field(default_factory=dict)  # critic name -> Verdict
 
     def to_dict(self) -> dict[str, Any]:
         from overture import __version__
@@ -52,6 +56,7 @@ class Song:
             "spec": self.spec.to_dict(),
             "plan": self.plan.to_dict(),
             "originality": self.originality,
+            "critique": self.critique,
             "master": self.master,
             "files": sorted(self.files),
             "timings": self.timings,
@@ -104,6 +109,8 @@ def generate(
     structure: str | list[str] | None = None,
     loop: bool = False,
     melody: str | Path | None = None,
+    think: str | None = None,
+    budget: int | None = None,
     out: str | Path | None = None,
     formats: str | Iterable[str] | None = None,
     soundfont: str | Path | None = None,
@@ -116,7 +123,8 @@ def generate(
     Without ``out`` only the symbolic stages run (spec, plan, score), which is instant.
     ``chords`` ("Am F C G", one per bar), ``structure`` ("intro verse chorus outro"),
     ``melody`` (a MIDI file that becomes the lead) and ``loop`` (a seamless loop of whole
-    bars) are followed exactly.
+    bars) are followed exactly. ``think`` (none, low, medium, high) or ``budget`` (drafts per
+    section) set how hard the composer thinks (``overture.think``); the default is medium.
     """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -133,6 +141,8 @@ def generate(
         structure=structure,
         loop=loop,
         melody=melody,
+        think=think,
+        budget=budget,
     )
     sf_path = None
     dest = tmp = None
@@ -150,10 +160,20 @@ def generate(
         t = time.perf_counter()
         from overture.compose import compose
 
-        score = compose(plan)
+        trace = Trace(budget=spec.budget, think=spec.think, bar=BAR, plan=plan_summary(plan))
+
+        def step(what: str) -> None:
+            if progress:
+                progress(what, 0.02)
+
+        score = compose(plan, thinker=Thinker(spec.budget, trace, step=step))
         timings["compose"] = time.perf_counter() - t
         song = Song(id=song_id(score.to_json()), spec=spec, plan=plan, score=score, timings=timings)
         song.originality = originality(score)
+        song.trace = trace
+        t = time.perf_counter()
+        song.critique = review_score(song)
+        timings["critique"] = time.perf_counter() - t
         if progress:
             progress("composed", 0.05)
         if dest is None or tmp is None or sf_path is None:
@@ -174,6 +194,137 @@ def generate(
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def plan_summary(plan: Plan) -> dict[str, Any]:
+    """What the trace shows of the plan: key, tempo, form and the chords per section."""
+    return {
+        "key": plan.key.name,
+        "tempo": plan.tempo,
+        "time_signature": str(plan.time_signature),
+        "bars": plan.bars,
+        "sections": [
+            {
+                "id": s.id,
+                "bars": [s.start_bar, s.end_bar],
+                "energy": round(s.energy, 3),
+                "chords": [c.symbol(plan.key) for c in plan.chords[s.start_bar : s.end_bar]],
+                "parts": list(s.parts),
+            }
+            for s in plan.sections
+        ],
+    }
+
+
+def _critique_dict(verdicts: dict[str, Any]) -> dict[str, Any]:
+    from overture.critique import combine
+
+    comb = combine(verdicts)
+    critics = {}
+    for name, c in comb.contributions.items():
+        critics[name] = {
+            "score": round(c["score"], 4),
+            "weight": c["weight"],
+            "z": round(c["z"], 3),
+            "contribution": round(c["contribution"], 4),
+            "reasons": list(verdicts[name].reasons[:5]),
+        }
+    return {"score": round(comb.score, 4), "critics": critics}
+
+
+def review_score(song: Song) -> dict[str, Any]:
+    """The whole-score critics of ``song`` (theory, likelihood, structure), combined; the
+    audio critics join them once the song is rendered (``write_song``)."""
+    from overture.critique import critique_score
+
+    song.verdicts = critique_score(song.plan, song.score)
+    song.critique = _critique_dict(song.verdicts)
+    if song.trace is not None:
+        song.trace.final = song.critique
+    return song.critique
+
+
+def review_audio(
+    song: Song,
+    result: Any,
+    stems_dir: Path | None = None,
+    tags: dict[str, str] | None = None,
+) -> Any:
+    """Run the audio critics (adherence, mix) on the rendered song and fold them into the
+    answer's combined score; when thinking, fix what they flag (``_rebalance``). The review
+    goes into the trace. Returns the render to write (re-mastered if a fix was kept)."""
+    from overture.critique import critique_audio
+
+    audio = critique_audio(song.plan, song.score, result)
+    fixes: list[str] = []
+    if song.spec.budget > 1:  # thinking: fix what the review flags, keep it if it helps
+        audio, result, fixes = _rebalance(song, result, audio, stems_dir, tags)
+    song.verdicts = {**song.verdicts, **audio}
+    song.critique = _critique_dict(song.verdicts)
+    if song.trace is not None:
+        for name, v in audio.items():
+            song.trace.audio.append(
+                {
+                    "critic": name,
+                    "score": round(v.score, 4),
+                    "summary": f"{name} {v.score:.2f}",
+                    "reasons": list(v.reasons),
+                    "fixes": fixes if name == "mix" else [],
+                }
+            )
+        song.trace.final = song.critique
+    return result
+
+
+MASKER_CUT_DB = 3.0  # how far a part masking the lead is pulled down per review
+
+
+def _rebalance(
+    song: Song,
+    result: Any,
+    audio: dict[str, Any],
+    stems_dir: Path | None,
+    tags: dict[str, str] | None,
+) -> tuple[dict[str, Any], Any, list[str]]:
+    """Re-balance and re-master when the mix critic finds the lead masked: the part covering
+    it most comes down ``MASKER_CUT_DB``, the mix is summed and mastered again, and the
+    stems on disk are rewritten. Kept only if the audio critics score it higher."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from overture.audio import write_audio
+    from overture.critique import combine, critique_audio
+    from overture.render import headroom_gain, master_mix, mix_stems
+
+    mix_v = audio.get("mix")
+    if mix_v is None or stems_dir is None:
+        return audio, result, []
+    share = mix_v.details.get("lead_masked_share", 0.0)
+    maskers = {
+        k.split(".", 1)[1]: v for k, v in mix_v.details.items() if k.startswith("masked_by.")
+    }
+    if share <= 0.15 or not maskers:
+        return audio, result, []
+    worst = max(maskers, key=lambda k: maskers[k])
+    if worst not in result.stems:
+        return audio, result, []
+    cut = np.float32(10 ** (-MASKER_CUT_DB / 20))
+    stems = {k: (v * cut if k == worst else v) for k, v in result.stems.items()}
+    planar = [v.T for v in stems.values()]
+    gain = np.float32(headroom_gain(mix_stems(planar), planar))
+    stems = {k: v * gain for k, v in stems.items()}
+    mix = mix_stems([v for v in stems.values()])  # the sum of the final stems, in part order
+    mastered, loudness = master_mix(mix.T, SAMPLE_RATE, loop=song.score.loop)
+    trial = replace(result, stems=stems, mix=mix, mastered=mastered.T, loudness=loudness)
+    again = critique_audio(song.plan, song.score, trial)
+    before, after = combine(audio).score, combine(again).score
+    what = f"{worst} down {MASKER_CUT_DB:g} dB (it masked {maskers[worst]:.0%} of the lead)"
+    if after <= before:
+        return audio, result, [f"tried {what}: audio score {before:.2f} -> {after:.2f}, undone"]
+    for name, stem in stems.items():
+        write_audio(stems_dir / f"{name}.flac", stem, SAMPLE_RATE, tags=tags)
+    return again, trial, [f"{what}; re-mastered: audio score {before:.2f} -> {after:.2f}"]
 
 
 def originality(score: Score) -> dict[str, Any]:
@@ -268,7 +419,10 @@ def write_song(
     for stage, seconds in result.timings.items():
         timings[f"render.{stage}"] = seconds
     t = time.perf_counter()
-    files = ["score.json", "song.mid", "song.musicxml"]
+    result = review_audio(song, result, folder / "stems", tags)
+    timings["critique.audio"] = time.perf_counter() - t
+    t = time.perf_counter()
+    files = ["score.json", "song.mid", "song.musicxml", "trace.json"]
     files += [f"stems/{p.name}.flac" for p in score.parts]
     for i, fmt in enumerate(formats):
         write_audio(folder / f"song.{fmt}", result.mastered, SAMPLE_RATE, tags=tags)
@@ -285,6 +439,9 @@ def write_song(
     if started is not None:
         timings["total"] = time.perf_counter() - started
     song.timings = {k: round(v, 4) for k, v in timings.items()}
+    if song.trace is None:
+        song.trace = Trace(budget=spec.budget, think=spec.think, bar=BAR)
+    song.trace.write(folder / "trace.json")
     (folder / "song.json").write_text(
         json.dumps(song.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )

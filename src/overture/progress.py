@@ -8,7 +8,7 @@ from typing import Any
 class ProgressBar:
     """``with ProgressBar(enabled) as bar: bar(stage, fraction)``; a ``Progress`` callback."""
 
-    def __init__(self, enabled: bool, *, width: int = 22) -> None:
+    def __init__(self, enabled: bool, *, width: int = 34) -> None:
         self.width = width
         self.progress: Any = None
         self.task: Any = None

@@ -121,6 +121,8 @@ class SongSpec:
     structure: tuple[str, ...] = ()  # given section kinds, in order
     loop: bool = False  # a seamless loop: whole bars, the end leads back into the start
     melody: ImportedMelody | None = None  # a given melody that becomes the lead
+    budget: int = 4  # drafts the composer considers per section (``overture.think``)
+    think: str | None = "medium"  # the named thinking level the budget came from, if any
 
     def to_dict(self) -> dict[str, Any]:
         extra: dict[str, Any] = {}
@@ -144,6 +146,7 @@ class SongSpec:
             "sources": dict(self.sources),
             "prompt_words": {"used": list(self.used_words), "ignored": list(self.ignored_words)},
             "loop": self.loop,
+            "thinking": {"budget": self.budget, "level": self.think},
             **extra,
         }
 
@@ -238,6 +241,8 @@ def build_spec(
     structure: str | list[str] | tuple[str, ...] | None = None,
     loop: bool = False,
     melody: str | Path | ImportedMelody | None = None,
+    think: str | None = None,
+    budget: int | None = None,
 ) -> SongSpec:
     """Resolve a prompt and options into a complete ``SongSpec``. Options override the prompt.
 
@@ -248,6 +253,9 @@ def build_spec(
     """
     from overture.melody_input import ImportedMelody, read_melody
     from overture.prompt import parse_prompt
+    from overture.think import resolve_budget
+
+    the_budget, the_level = resolve_budget(think, budget)
 
     the_chords: tuple[Chord, ...] = ()
     if chords is not None:
@@ -374,6 +382,8 @@ def build_spec(
         structure=the_structure,
         loop=bool(loop),
         melody=the_melody,
+        budget=the_budget,
+        think=the_level,
     )
 
 

@@ -204,7 +204,8 @@ def _originality() -> Callable[[Notes], int] | None:
 # --- one prompt ------------------------------------------------------------------------------
 
 
-def _checks(p: EvalPrompt, song: Any, analysis: audio_mod.AudioAnalysis) -> dict[str, Any]:
+def adherence_checks(p: EvalPrompt, song: Any, analysis: audio_mod.AudioAnalysis) -> dict[str, Any]:
+    """What the prompt stated (tempo, duration, key, metre) against the audio and the score."""
     e = p.expect
     spec, score = song.spec, song.score
     out: dict[str, Any] = {}
@@ -314,7 +315,7 @@ def _evaluate_prompt(
             "parts": [q.name for q in song.score.parts],
         },
         "audio": analysis.to_dict(),
-        "checks": _checks(p, song, analysis),
+        "checks": adherence_checks(p, song, analysis),
         "drum_in_pattern_rate": _drum_rate(song),
         "melodies": rows,
         "seconds": {"generate": t_generate, "analyse": t_analyse},

@@ -15,7 +15,7 @@ from overture.render.master import (
     true_peak,
 )
 from overture.render.mix import apply_stem_effects, headroom_gain, highpass_cutoff, mix_stems
-from overture.render.song import RenderResult, render_song, stem_names
+from overture.render.song import RenderResult, master_mix, render_song, stem_names
 from overture.render.soundfont import DEFAULT_SOUNDFONTS, resolve_soundfont, soundfont_info
 from overture.render.synth import prewarm, shutdown_workers
 
@@ -28,6 +28,7 @@ __all__ = [
     "highpass_cutoff",
     "integrated_loudness",
     "master",
+    "master_mix",
     "master_with_report",
     "measure_loudness",
     "mix_stems",

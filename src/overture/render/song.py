@@ -89,6 +89,19 @@ def fold_loop(stem: np.ndarray, frames: int) -> np.ndarray:
     return out
 
 
+def master_mix(
+    mix: np.ndarray, sample_rate: int, *, loop: bool = False
+) -> tuple[np.ndarray, LoudnessReport]:
+    """Master a planar ``(2, n)`` mix. A loop is mastered as three copies end to end, keeping
+    the middle one: the limiter and the loudness see it as it plays on repeat, so its seam
+    stays seamless (and it gets no fade-out)."""
+    if not loop:
+        return master_with_report(mix, sample_rate)
+    n = mix.shape[1]
+    tiled, loudness = master_with_report(np.concatenate([mix] * 3, axis=1), sample_rate)
+    return np.ascontiguousarray(tiled[:, n : 2 * n]), loudness
+
+
 def stem_names(score: Score) -> list[str]:
     """File-safe, unique stem names, one per part (``part.name`` unless that cannot be used)."""
     names: list[str] = []
@@ -239,13 +252,7 @@ def render_song(
             writes = []
 
         t_master = time.perf_counter()
-        if loop_frames is None:
-            mastered, loudness = master_with_report(mix, sample_rate)
-        else:
-            # Mastered as three copies end to end, keeping the middle one: the limiter and the
-            # loudness see the loop as it plays on repeat, so its seam stays seamless.
-            tiled, loudness = master_with_report(np.concatenate([mix] * 3, axis=1), sample_rate)
-            mastered = np.ascontiguousarray(tiled[:, loop_frames : 2 * loop_frames])
+        mastered, loudness = master_mix(mix, sample_rate, loop=loop_frames is not None)
         timings["master"] = time.perf_counter() - t_master
         report("master", _P_MASTER_END)
 
