@@ -149,8 +149,8 @@ def test_an_unresolved_leap_is_flagged_and_a_resolved_one_is_not(
     plan: Plan, verse: PlanSection
 ) -> None:
     clean = _chordal(plan, verse)
-    bar = 1  # F major: C4-A4 is a major sixth up
-    unresolved = _with_bar(clean, bar, [(60, 0.0, 1.0), (69, 1.0, 1.0), (72, 2.0, 2.0)])
+    bar = 1  # F major: C4-A4 is a major sixth up, then a step on up to B flat
+    unresolved = _with_bar(clean, bar, [(60, 0.0, 1.0), (69, 1.0, 1.0), (70, 2.0, 2.0)])
     resolved = _with_bar(clean, bar, [(60, 0.0, 1.0), (69, 1.0, 1.0), (67, 2.0, 2.0)])
     bad = critique_section(plan, verse, unresolved)["theory"]
     good = critique_section(plan, verse, resolved)["theory"]
@@ -159,6 +159,17 @@ def test_an_unresolved_leap_is_flagged_and_a_resolved_one_is_not(
     assert not any(r.startswith(where) and "leap" in r for r in good.reasons)
     assert bad.details["leaps"] < good.details["leaps"]
     assert bad.score < good.score
+    # A leap that goes on through the tones of its chord (an arpeggio) is let be (the
+    # arpeggio's last leap still wants stepping back from).
+    chord = plan.chords[verse.start_bar + bar]
+    root = 60 + (chord.root - 60) % 12
+    assert (chord.root + 7) % 12 in chord.pitch_classes
+    arpeggio = [root, root + 7, root + 12]  # root, fifth, octave: a fifth then a fourth up
+    outlined = _with_bar(
+        clean, bar, [(arpeggio[0], 0.0, 1.0), (arpeggio[1], 1.0, 1.0), (arpeggio[2], 2.0, 2.0)]
+    )
+    v = critique_section(plan, verse, outlined)["theory"]
+    assert not any(r.startswith(where) and "fifth up" in r for r in v.reasons), v.reasons
 
 
 def test_a_phrase_ending_off_the_chord_and_an_open_close_are_flagged(

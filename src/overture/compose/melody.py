@@ -424,10 +424,22 @@ class MelodyWriter:
         if len(history) >= 2:
             prev, before = history[-1].pitch, history[-2].pitch
             leap = prev - before
-            if abs(leap) > 4:  # a leap resolves by step the other way
+            if abs(leap) > 4:
+                # A leap resolves by step the other way (a third back is weaker), or goes on
+                # through its chord as an arpeggio; anything else is a last resort.
                 moves = np.array(cands) - prev
-                ok = (np.sign(moves) == -np.sign(leap)) & (np.abs(moves) <= 3)
-                w *= np.where(ok, 1.0, 0.25)
+                back = np.sign(moves) == -np.sign(leap)
+                arpeggio = (
+                    (np.sign(moves) == np.sign(leap))
+                    & (np.abs(moves + leap) <= 12)
+                    & np.array([p % 12 in tones for p in cands])
+                    & (before % 12 in tones and prev % 12 in tones)
+                )
+                w *= np.where(
+                    back & (np.abs(moves) <= 2),
+                    1.0,
+                    np.where((back & (np.abs(moves) <= 4)) | arpeggio, 0.5, 0.1),
+                )
         if history:
             moves = np.array(cands) - history[-1].pitch
             jump = np.abs(moves)

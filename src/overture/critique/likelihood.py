@@ -4,12 +4,13 @@ The learned melody model (:class:`overture.learn.melody_model.MelodyModel`, a PP
 the IDyOM family: Pearce 2005, "The construction and evaluation of statistical models of
 melodic structure") gives every note's information content, -log2 P(note | the notes before
 it, the key and the chord), exactly as :meth:`MelodyWriter.judge` computes it. Its mean per
-note is compared with :func:`overture.compose.melody.human_ic` (held-out folk tunes): a
-Gaussian of the distance in units of the human spread (:func:`reference.human_spread`, the
-window-to-window spread of held-out tunes, measured by the calibration). A line far below the
-human mean is predictable (one note repeated, a scale run), far above it is random (chromatic
-noise); both lose. Psychologically this is the inverted U of preference over complexity
-(Berlyne 1971; Gold et al. 2019, "Predictability and uncertainty in the pleasure of music").
+note is compared with :func:`overture.compose.melody.human_ic` (held-out folk tunes): full
+credit within one human spread (:func:`reference.human_spread`, the window-to-window spread of
+held-out tunes, measured by the calibration), a Gaussian of the distance beyond it. A line
+far below the human mean is predictable (one note repeated, a scale run), far above it is
+random (chromatic noise); both lose. Psychologically this is the inverted U of preference
+over complexity (Berlyne 1971; Gold et al. 2019, "Predictability and uncertainty in the
+pleasure of music").
 
 A run of ``ORIGINALITY_LIMIT`` notes shared with a corpus tune
 (:func:`overture.learn.originality.longest_match`) is not a human-like tune but a copy: it
@@ -109,10 +110,12 @@ def _known(
 
 
 def fit(ic: float, human: float, spread: float) -> float:
-    """The Gaussian reward for a mean information content ``ic``: 1 at the human mean."""
+    """The reward for a mean information content ``ic``: 1 anywhere within one human spread
+    of the human mean (human tunes differ that much from one another, and a plain air is as
+    human as a leaping reel), falling as a Gaussian beyond it."""
     if not math.isfinite(ic):
         return 0.0
-    z = (ic - human) / spread
+    z = max(0.0, abs(ic - human) / spread - 1.0)
     return math.exp(-0.5 * z * z)
 
 

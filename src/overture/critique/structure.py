@@ -46,7 +46,11 @@ SCORE_WEIGHTS = {
     "phrase_lengths": 0.1,
     "energy": 0.15,
 }
-MOTIF_TARGET = 0.5  # half the bars' rhythms and figures recurring is a well-built section
+# Recurrence (the mean of the shares of bars whose rhythm recurs and of three-note figures
+# that recur) at which a section is full marks: the lower quartile of 8-bar windows of held-out
+# human tunes (676 windows: quartiles 0.25, 0.375, and a mean of 0.42). A higher target made
+# drafting prefer tunes more repetitive than human ones.
+MOTIF_TARGET = 0.25
 IDENTITY_TARGET = 0.6  # a variation that keeps 60 % of the chorus is still the chorus
 REGISTER_CONTRAST = 3.0  # semitones of mean pitch
 DENSITY_CONTRAST = 0.4  # octaves of notes-per-bar ratio (x1.32)

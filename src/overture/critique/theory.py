@@ -38,6 +38,7 @@ from overture.plan import Plan
 from overture.score import Note, Score
 from overture.theory import Key
 
+UNRESOLVED_LEAP_COST = 0.2  # per leap not stepped back from
 WEIGHTS = {"in_key": 0.35, "cadence": 0.25, "leaps": 0.2, "range": 0.1, "tessitura": 0.1}
 SCORE_WEIGHTS = {"lead": 0.6, "voice_leading": 0.25, "lead_range": 0.15}
 LEAP = 5  # semitones: a fourth or more is a leap
@@ -170,7 +171,13 @@ def cadence_check(ctx: SectionContext, line: Sequence[Note]) -> tuple[float, lis
 
 def leap_check(ctx: SectionContext, line: Sequence[Note]) -> tuple[float, list[str], int, int]:
     """(sub-score, reasons, leaps, unresolved): a leap is resolved by a step the other way
-    (a third the other way counts half); a leap into a phrase ending or a rest is let be."""
+    (a third the other way counts half); a leap into a phrase ending or a rest is let be, and
+    so is one that goes on the same way through the tones of its chord, within an octave (an
+    arpeggio).
+
+    Each unresolved leap costs ``UNRESOLVED_LEAP_COST``; resolved leaps cost nothing, so a line
+    that leaps and resolves scores as well as one that never leaps (a share of resolved leaps
+    would favour tunes without leaps, which human tunes are not)."""
     bpb = ctx.beats_per_bar
     leaps, credit, unresolved, reasons = 0, 0.0, 0, []
     for i in range(len(line) - 1):
@@ -191,7 +198,14 @@ def leap_check(ctx: SectionContext, line: Sequence[Note]) -> tuple[float, list[s
             continue
         d2 = c.pitch - b.pitch
         opposite = (d2 > 0) != (d > 0)
-        if opposite and abs(d2) <= 2:
+        tones = set(ctx.chord_at(b.start).pitch_classes)
+        outline = (
+            not opposite
+            and abs(d + d2) <= 12
+            and {a.pitch % 12, b.pitch % 12, c.pitch % 12} <= tones
+        )
+        if (opposite and abs(d2) <= 2) or outline:
+            # Stepped back from, or the leap goes on through the chord (an arpeggio).
             credit += 1.0
         elif opposite and abs(d2) <= 4:
             credit += 0.5
@@ -199,7 +213,7 @@ def leap_check(ctx: SectionContext, line: Sequence[Note]) -> tuple[float, list[s
             unresolved += 1
             how = "then leaps back" if opposite else "then goes on the same way"
             reasons.append(f"{where}: a leap of a {name} {how} instead of stepping back")
-    return (credit + 1.0) / (leaps + 1.0), reasons, leaps, unresolved
+    return max(0.0, 1.0 - UNRESOLVED_LEAP_COST * (leaps - credit)), reasons, leaps, unresolved
 
 
 def _next_move(line: Sequence[Note], j: int, bpb: float) -> Note | None:
