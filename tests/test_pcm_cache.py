@@ -54,6 +54,16 @@ def render(score: Score, soundfont: Path, out: Path) -> dict[str, np.ndarray]:
     return render_song(score, soundfont=soundfont, stems_dir=out, workers=1).stems
 
 
+def render_without_cache(
+    score: Score, out: Path, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, np.ndarray]:
+    """The stems of ``score`` rendered from the SF3 itself, the cache turned off meanwhile."""
+    monkeypatch.setenv(pcm_cache.ENABLE_ENV, "0")
+    stems = render(score, SF3, out)
+    monkeypatch.delenv(pcm_cache.ENABLE_ENV)
+    return stems
+
+
 def test_twin_has_the_same_presets_and_starts_empty_and_sparse(cache: Path) -> None:
     twin = pcm_cache.pcm_soundfont(SF3)
     assert twin != SF3.resolve() and twin.is_file() and cache in twin.parents
@@ -101,9 +111,7 @@ def test_twin_renders_the_same_samples_as_the_sf3(
     cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     score = small_score()
-    monkeypatch.setenv(pcm_cache.ENABLE_ENV, "0")
-    direct = render(score, SF3, tmp_path / "direct")
-    monkeypatch.delenv(pcm_cache.ENABLE_ENV)
+    direct = render_without_cache(score, tmp_path / "direct", monkeypatch)
     first = render(score, SF3, tmp_path / "first")  # decodes into the twin
     again = render(score, SF3, tmp_path / "again")  # reads the twin
     assert pcm_cache.pending_bytes(pcm_cache.pcm_soundfont(SF3), range(10_000)) > 0
@@ -169,9 +177,7 @@ def test_render_falls_back_to_the_sf3_when_the_twin_cannot_be_written(
     cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     score = small_score()
-    monkeypatch.setenv(pcm_cache.ENABLE_ENV, "0")
-    direct = render(score, SF3, tmp_path / "direct")
-    monkeypatch.delenv(pcm_cache.ENABLE_ENV)
+    direct = render_without_cache(score, tmp_path / "direct", monkeypatch)
 
     def disk_full(twin: object, samples: object) -> int:
         raise OSError(28, os.strerror(28))

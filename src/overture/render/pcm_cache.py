@@ -49,6 +49,7 @@ from pathlib import Path
 import numpy as np
 
 from overture.errors import SoundfontError
+from overture.render.soundfont import riff_lists
 
 log = logging.getLogger(__name__)
 
@@ -195,17 +196,7 @@ def _read_source(src: Path) -> tuple[list[tuple[bytes, bytes]], list[tuple[bytes
     Reads only the headers: the sample data (most of the file) is skipped over.
     """
     with src.open("rb") as f:
-        riff, size, form = struct.unpack("<4sI4s", f.read(12))
-        if riff != b"RIFF" or form != b"sfbk":
-            raise ValueError("not a SoundFont")
-        lists: dict[bytes, tuple[int, int]] = {}
-        pos, end = 12, 8 + size
-        while pos + 12 <= end:
-            f.seek(pos)
-            cid, csize, kind = struct.unpack("<4sI4s", f.read(12))
-            if cid == b"LIST":
-                lists[kind] = (pos + 12, csize - 4)
-            pos += 8 + csize + (csize & 1)
+        lists = riff_lists(f)
 
         def sub(kind: bytes) -> tuple[list[tuple[bytes, bytes]], int]:
             p, n = lists[kind]

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -187,20 +188,28 @@ def _chunks(data: memoryview | bytes, start: int, end: int) -> dict[bytes, tuple
     return out
 
 
+def riff_lists(f: BinaryIO) -> dict[bytes, tuple[int, int]]:
+    """The top-level LIST chunks of an open SoundFont (form type -> (data offset, size)),
+    found by seeking from header to header, without reading the sample data; ``ValueError``
+    if the file is no RIFF sfbk."""
+    f.seek(0)
+    riff, riff_size, form = struct.unpack("<4sI4s", f.read(12))
+    if riff != b"RIFF" or form != b"sfbk":
+        raise ValueError("RIFF sfbk header missing")
+    lists: dict[bytes, tuple[int, int]] = {}
+    pos, end = 12, 8 + riff_size
+    while pos + 12 <= end:
+        f.seek(pos)
+        cid, size, kind = struct.unpack("<4sI4s", f.read(12))
+        if cid == b"LIST":
+            lists[kind] = (pos + 12, size - 4)
+        pos += 8 + size + (size & 1)
+    return lists
+
+
 def _parse(path: Path) -> SoundfontInfo:
     with path.open("rb") as f:
-        riff, riff_size, form = struct.unpack("<4sI4s", f.read(12))
-        if riff != b"RIFF" or form != b"sfbk":
-            raise ValueError("RIFF sfbk header missing")
-        lists: dict[bytes, tuple[int, int]] = {}
-        pos = 12
-        end = 8 + riff_size
-        while pos + 12 <= end:
-            f.seek(pos)
-            cid, size, kind = struct.unpack("<4sI4s", f.read(12))
-            if cid == b"LIST":
-                lists[kind] = (pos + 12, size - 4)
-            pos += 8 + size + (size & 1)
+        lists = riff_lists(f)
         info_pos, info_size = lists[b"INFO"]
         f.seek(info_pos)
         info = f.read(info_size)
