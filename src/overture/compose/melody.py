@@ -879,14 +879,18 @@ class MelodyWriter:
             reasons.append(f"shares {match} notes with a corpus tune")
         return Draft(notes, ic, match, score, reasons)
 
+    def draft_rng(self, s: PlanSection, attempt: int, salt: int = 0) -> random.Random:
+        """The random stream of draft ``attempt`` of ``s`` (``salt``: a fresh set of drafts);
+        a section of the same kind and length draws the same drafts."""
+        tag = f"{attempt}" if not salt else f"{salt}:{attempt}"
+        return random.Random(f"melody:{self.song}:{s.kind}:{s.bars}:{tag}")
+
     def section(self, s: PlanSection, *, salt: int = 0) -> list[Note]:
         """The best of a few drafts of ``s``'s melody (relative to its start); ``salt`` asks
         for a fresh set of drafts."""
         drafts: list[Draft] = []
         for attempt in range(DRAFTS + _MAX_RETRIES):
-            tag = f"{attempt}" if not salt else f"{salt}:{attempt}"
-            rng = random.Random(f"melody:{self.song}:{s.kind}:{s.bars}:{tag}")
-            d = self.judge(self.draft_section(s, rng))
+            d = self.judge(self.draft_section(s, self.draft_rng(s, attempt, salt)))
             clash = self.contrast_fault(s, d.notes)
             if clash:  # a verse that does not set off its chorus is a last resort
                 d.score += 50.0

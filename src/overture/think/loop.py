@@ -210,8 +210,7 @@ class Thinker:
             if self.step is not None:
                 what = "extra draft" if over_budget else f"{ordinal(in_round + 1)} candidate"
                 self.step(f"drafting {s.id}, {what}")
-            tag = f"{attempt}" if not salt else f"{salt}:{attempt}"
-            rng = random.Random(f"melody:{writer.song}:{s.kind}:{s.bars}:{tag}")
+            rng = writer.draft_rng(s, attempt, salt)
             with applied(writer, change, f"{writer.seed}:{s.id}:{round_no}"):
                 notes = writer.draft_section(s, rng)
             draft = writer.judge(notes)
