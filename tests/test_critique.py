@@ -556,3 +556,39 @@ def test_the_shipped_calibration_covers_every_critic() -> None:
         assert key in data["critics"], key
         assert reference(scope, critic) != DEFAULT_REFERENCE
     assert 0.2 < data["likelihood"]["human_sd"] < 2.0
+
+
+def test_the_likelihood_averages_the_diatonic_notes_only() -> None:
+    # The corpus model hardly knows chromatic colour; whether a chromatic note is justified
+    # is the theory critic's question, so the likelihood averages the notes of the scale.
+    from overture.learn.melody_model import MelodyModel
+
+    model = MelodyModel.load()
+    pitches = [60, 62, 63, 64, 65, 67, 66, 67, 69, 67, 65, 64, 62, 60]  # C major, Eb and F#
+    durs = [1.0] * len(pitches)
+    ic = model.information_content(pitches, durs, tonic=0, mode="major")
+    diatonic = [i for i, p in enumerate(pitches) if p % 12 not in (3, 6)]
+    assert model.mean_ic(pitches, durs, tonic=0, mode="major") == pytest.approx(
+        float(ic[diatonic].mean())
+    )
+    assert model.mean_ic(pitches, durs, tonic=0, mode="major") < float(ic.mean())
+
+
+def test_one_open_leap_among_several_handled_ones_costs_nothing(
+    plan: Plan, verse: PlanSection
+) -> None:
+    # Human tunes leave many leaps open; only more than half of a line's leaps left open
+    # costs, so the critic judges the handling of leaps, not how often a line leaps.
+    from overture.critique.theory import UNRESOLVED_LEAP_ALLOWANCE
+
+    assert 0 < UNRESOLVED_LEAP_ALLOWANCE < 1
+    clean = _chordal(plan, verse)
+    one_open = _with_bar(clean, 1, [(60, 0.0, 1.0), (69, 1.0, 1.0), (70, 2.0, 2.0)])
+    base = critique_section(plan, verse, one_open)["theory"].details["leaps"]
+    # Two more leaps, each stepped back from: one open leap among three is as human tunes are.
+    more = _with_bar(one_open, 3, [(65, 0.0, 1.0), (72, 1.0, 1.0), (71, 2.0, 2.0)])
+    more = _with_bar(more, 5, [(67, 0.0, 1.0), (74, 1.0, 1.0), (72, 2.0, 2.0)])
+    v = critique_section(plan, verse, more)["theory"]
+    assert v.details["leaps_count"] >= 3 and v.details["unresolved_leaps"] == 1
+    assert base < 1.0
+    assert v.details["leaps"] == pytest.approx(1.0)

@@ -860,16 +860,8 @@ class MelodyWriter:
         pitches = [n.pitch for n in notes]
         durs = [n.duration for n in notes]
         roots = [self._chord_at(n.start).root for n in notes]
-        ic = float(
-            np.mean(
-                self.model.information_content(
-                    pitches,
-                    durs,
-                    tonic=self.plan.key.tonic,
-                    mode=self.plan.key.mode,
-                    chord_roots=roots,
-                )
-            )
+        ic = self.model.mean_ic(
+            pitches, durs, tonic=self.plan.key.tonic, mode=self.plan.key.mode, chord_roots=roots
         )
         match = longest_match(pitches, durs).notes
         score = abs(ic - human_ic())

@@ -76,14 +76,14 @@ def human_spread(seed: int) -> dict[str, float]:
         at = rng.randrange(len(m.pitches) - WINDOW_NOTES + 1)
         sl = slice(at, at + WINDOW_NOTES)
         roots = [chord_symbol_root(c) if c else None for c in m.chords[sl]] if m.chords else None
-        ic = model.information_content(
+        ic = model.mean_ic(
             list(m.pitches[sl]),
             list(m.durations[sl]),
             tonic=m.tonic,
             mode=m.mode,
             chord_roots=roots,
         )
-        means.append(float(ic.mean()))
+        means.append(ic)
     return {
         "human_ic": round(human_ic(), 4),
         "human_sd": round(statistics.pstdev(means), 4),

@@ -29,8 +29,6 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from overture.critique.context import split_by_section
 from overture.critique.reference import human_spread
 from overture.critique.verdict import Verdict, json_safe
@@ -62,7 +60,8 @@ def mean_information_content(
     writer: MelodyWriter | None = None,
 ) -> float:
     """Mean bits per note of ``notes`` (relative to ``start_bar``), with the chord of each
-    note's bar, as :meth:`MelodyWriter.judge` scores a draft. NaN for fewer than two notes."""
+    note's bar, as :meth:`MelodyWriter.judge` scores a draft (:meth:`MelodyModel.mean_ic`:
+    over the notes of the key's scale). NaN for fewer than two notes."""
     if len(notes) < 2:
         return math.nan
     bpb = plan.time_signature.beats_per_bar
@@ -78,16 +77,8 @@ def mean_information_content(
     if hit is not None:
         _cache.move_to_end(key)
         return hit
-    ic = float(
-        np.mean(
-            model.information_content(
-                list(pitches),
-                list(durs),
-                tonic=plan.key.tonic,
-                mode=plan.key.mode,
-                chord_roots=roots,
-            )
-        )
+    ic = model.mean_ic(
+        list(pitches), list(durs), tonic=plan.key.tonic, mode=plan.key.mode, chord_roots=roots
     )
     _cache[key] = ic
     if len(_cache) > _CACHE_SIZE:

@@ -48,6 +48,10 @@ import numpy as np
 
 from overture.learn import MODELS_DIR
 
+# Scale steps the likelihood is averaged over (minor: natural, plus the raised 6th and 7th).
+MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
+MINOR_SCALE = (0, 2, 3, 5, 7, 8, 9, 10, 11)
+
 MODEL_FILE = "melody_model.npz"
 VERSION = "melody-ppm-1"
 DEFAULT_MAX_ORDER = 5
@@ -716,6 +720,33 @@ class MelodyModel:
         if part == "duration":
             return res["duration"]
         return res["pitch"] + res["duration"]
+
+    def mean_ic(
+        self,
+        pitches: Sequence[int],
+        durations: Sequence[float],
+        *,
+        tonic: int,
+        mode: str,
+        chord_roots: Sequence[int | None] | None = None,
+    ) -> float:
+        """Mean information content (bits per note) of a line's notes in the key's scale
+        (minor with its raised sixth and seventh): the figure a draft is judged by.
+
+        Every note is predicted in context, but only the diatonic notes are averaged. The
+        corpus the model learned from is folk song, which hardly uses chromatic notes, so it
+        finds a blue third or a chromatic approach "surprising" where a blues or jazz tune
+        simply has its colour; whether such a note is justified is the theory critic's
+        question (passing, approach, neighbour or chord tone), not the corpus model's. A line
+        with fewer than two diatonic notes is averaged whole. NaN for fewer than two notes."""
+        if len(pitches) < 2:
+            return math.nan
+        ic = self.information_content(
+            pitches, durations, tonic=tonic, mode=mode, chord_roots=chord_roots
+        )
+        scale = {(tonic + step) % 12 for step in (MAJOR_SCALE if mode == "major" else MINOR_SCALE)}
+        keep = np.array([p % 12 in scale for p in pitches], bool)
+        return float(ic[keep].mean() if keep.sum() >= 2 else ic.mean())
 
     def generate(
         self,
