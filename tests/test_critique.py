@@ -592,3 +592,19 @@ def test_one_open_leap_among_several_handled_ones_costs_nothing(
     assert v.details["leaps_count"] >= 3 and v.details["unresolved_leaps"] == 1
     assert base < 1.0
     assert v.details["leaps"] == pytest.approx(1.0)
+
+
+def test_a_zigzag_line_is_flagged_and_an_arch_is_not(plan: Plan, verse: PlanSection) -> None:
+    from overture.critique.theory import TURNS_OK
+
+    scale = [60, 62, 64, 65, 67, 69, 71, 72]
+    arch = scale + scale[-2::-1]  # up a scale and back down: one turn
+    zigzag = [60, 64, 62, 65, 64, 67, 65, 69, 67, 71, 69, 72, 71, 74, 72]  # up, down, up...
+    line_a = [Note(p, 2.0 * i, 2.0, 80) for i, p in enumerate(arch)]
+    line_z = [Note(p, 2.0 * i, 2.0, 80) for i, p in enumerate(zigzag)]
+    good = critique_section(plan, verse, line_a)["theory"]
+    bad = critique_section(plan, verse, line_z)["theory"]
+    assert good.details["turns"] < TURNS_OK and good.details["contour"] == pytest.approx(1.0)
+    assert bad.details["turns"] > TURNS_OK and bad.details["contour"] < 0.5
+    assert any("zig-zags" in r for r in bad.reasons)
+    assert not any("zig-zags" in r for r in good.reasons)

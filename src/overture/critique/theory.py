@@ -12,6 +12,11 @@ For a lead section it checks, after common-practice and pop melody-writing rules
   last note on the tonic triad when the section closes on the tonic chord;
 * leaps (a fourth or more) recovered by a step the other way (the "gap-fill" tendency, Meyer
   1956; von Hippel and Huron 2000), and no leap past an octave;
+* contour: the line moves in runs and arches, not zig-zagging at every note; the share of
+  turns (a change of direction between consecutive moves) is full marks up to ``TURNS_OK``,
+  about the 80th percentile of human 8-bar windows (held-out corpus, 1,254 windows: median
+  0.50, 90th percentile 0.66), and nothing at ``TURNS_BAD`` (Huron, *Sweet Anticipation*,
+  ch. 5: melodies favour continuing in the direction they move, and arch contours);
 * range: an ambitus of at most an octave and a sixth for a singable line, every note inside
   the lead instrument's range, and a tessitura where most of the time is spent within a
   ninth.
@@ -24,6 +29,7 @@ Each aspect is a sub-score in [0, 1]; the critic's score is their weighted geome
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 from overture.critique.context import (
@@ -44,7 +50,17 @@ UNRESOLVED_LEAP_COST = 0.2  # per leap not stepped back from, beyond the allowan
 # Leaps left open cost only beyond half of the line's leaps, so the critic judges whether a
 # line's leaps are handled, not how often it leaps.
 UNRESOLVED_LEAP_ALLOWANCE = 0.5
-WEIGHTS = {"in_key": 0.35, "cadence": 0.25, "leaps": 0.2, "range": 0.1, "tessitura": 0.1}
+WEIGHTS = {
+    "in_key": 0.35,
+    "cadence": 0.25,
+    "leaps": 0.2,
+    "contour": 0.15,
+    "range": 0.1,
+    "tessitura": 0.1,
+}
+TURNS_OK = 0.6  # share of turns among moves that is still a shaped line
+TURNS_BAD = 0.9  # a line that turns at nearly every note has no shape
+MIN_MOVES = 6  # fewer moves say nothing about a contour
 SCORE_WEIGHTS = {"lead": 0.6, "voice_leading": 0.25, "lead_range": 0.15}
 LEAP = 5  # semitones: a fourth or more is a leap
 MAX_LEAP = 12
@@ -283,6 +299,24 @@ def range_check(
     return rng, tess, reasons, {"ambitus": float(ambitus), "tessitura_share": share}
 
 
+def contour_check(ctx: SectionContext, line: Sequence[Note]) -> tuple[float, list[str], float]:
+    """(sub-score, reasons, share of turns): does the line move in runs and arches, or turn
+    back at nearly every note?"""
+    moves = [b.pitch - a.pitch for a, b in itertools.pairwise(line) if b.pitch != a.pitch]
+    if len(moves) < MIN_MOVES:
+        return 1.0, [], 0.0
+    turns = sum((x > 0) != (y > 0) for x, y in itertools.pairwise(moves))
+    share = turns / (len(moves) - 1)
+    score = min(1.0, max(0.0, (TURNS_BAD - share) / (TURNS_BAD - TURNS_OK)))
+    reasons = []
+    if score < 1.0:
+        reasons.append(
+            f"{ctx.id}: the line turns back at {share:.0%} of its moves: it zig-zags instead "
+            "of moving in runs and arches"
+        )
+    return score, reasons, share
+
+
 def section_theory(ctx: SectionContext, notes: Sequence[Note]) -> Verdict:
     """The theory verdict of one drafted lead section (notes relative to the section)."""
     line = ordered(notes)
@@ -291,18 +325,19 @@ def section_theory(ctx: SectionContext, notes: Sequence[Note]) -> Verdict:
     in_key, r_key, wrong = key_check(ctx, line)
     cadence, r_cad = cadence_check(ctx, line)
     leaps, r_leap, n_leaps, unresolved = leap_check(ctx, line)
+    contour, r_contour, turns = contour_check(ctx, line)
     rng, tess, r_rng, meas = range_check(ctx, line)
-    parts = {"in_key": in_key, "cadence": cadence, "leaps": leaps, "range": rng}
-    parts["tessitura"] = tess
+    parts = {"in_key": in_key, "cadence": cadence, "leaps": leaps, "contour": contour}
+    parts.update(range=rng, tessitura=tess)
     extra = {
         "wrong_notes": float(wrong),
         "leaps_count": float(n_leaps),
         "unresolved_leaps": float(unresolved),
+        "turns": turns,
         **meas,
     }
-    return make_verdict(
-        "theory", "section", parts, WEIGHTS, [*r_key, *r_cad, *r_leap, *r_rng], extra
-    )
+    reasons = [*r_key, *r_cad, *r_leap, *r_contour, *r_rng]
+    return make_verdict("theory", "section", parts, WEIGHTS, reasons, extra)
 
 
 # ----------------------------------------------------------------------------- whole score
