@@ -41,6 +41,16 @@ def main() -> None:
     help="A MIDI file whose melody becomes the lead, harmonised and arranged around it.",
 )
 @click.option(
+    "--lyrics",
+    type=click.Path(path_type=Path),
+    help="A UTF-8 text file of lyrics (English, Chinese or both) to sing; they set the form.",
+)
+@click.option(
+    "--voice",
+    type=click.Choice(["female", "male"], case_sensitive=False),
+    help="The voice that sings the --lyrics (default female).",
+)
+@click.option(
     "--loop", is_flag=True, help="A seamless loop: whole bars, the end runs into the start."
 )
 @click.option(
@@ -86,6 +96,8 @@ def generate(
     chords: str | None,
     structure: str | None,
     melody: Path | None,
+    lyrics: Path | None,
+    voice: str | None,
     loop: bool,
     think: str | None,
     budget: int | None,
@@ -99,7 +111,8 @@ def generate(
 
     Options override what the prompt says. Writes song.flac (and each --format), stems/,
     song.mid, song.musicxml, score.json, song.json and trace.json (the reasoning; read it
-    with `overture explain DIR`).
+    with `overture explain DIR`). With --lyrics the lead is sung, and the folder also gets
+    song_instrumental.flac and the timed lyrics song.lrc.
     """
     from overture.pipeline import generate as run
     from overture.prompt import parse_prompt
@@ -122,6 +135,8 @@ def generate(
                 chords=chords,
                 structure=structure,
                 melody=melody,
+                lyrics=lyrics,
+                voice=voice.lower() if voice else None,
                 loop=loop,
                 think=think,
                 budget=budget,

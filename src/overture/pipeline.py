@@ -48,6 +48,13 @@ class Song:
     def to_dict(self) -> dict[str, Any]:
         from overture import __version__
 
+        extra: dict[str, Any] = {}
+        if self.spec.lyrics is not None:
+            extra["lyrics"] = {
+                **self.spec.lyrics.to_dict(),
+                "voice": self.spec.voice,
+                "lines": lyric_lines(self),
+            }
         return {
             "id": self.id,
             "title": self.spec.title,
@@ -60,7 +67,28 @@ class Song:
             "master": self.master,
             "files": sorted(self.files),
             "timings": self.timings,
+            **extra,
         }
+
+
+VOCALS = "vocals"  # the score part a song's lyrics are sung on
+
+
+def sung(song: Song) -> list[Any]:
+    """The sung lines of ``song`` as set in its score (``compose.setting.SetLine``); empty
+    for an instrumental song."""
+    if song.spec.lyrics is None or not any(p.name == VOCALS for p in song.score.parts):
+        return []
+    from overture.compose.setting import set_lines
+
+    return set_lines(song.score, song.plan, VOCALS)
+
+
+def lyric_lines(song: Song) -> list[dict[str, Any]]:
+    """``song.json``'s timed lyrics: each line, word and syllable with its start and end."""
+    from overture.export.lyrics import lyric_alignment
+
+    return lyric_alignment(sung(song), song.score.tempo)
 
 
 def model_versions() -> dict[str, str]:
@@ -117,6 +145,8 @@ def generate(
     force: bool = False,
     workers: int = 2,
     progress: Progress | None = None,
+    lyrics: str | Path | None = None,
+    voice: str | None = None,
 ) -> Song:
     """Make a song from a prompt. With ``out``, render and write the song folder there.
 
@@ -125,6 +155,9 @@ def generate(
     ``melody`` (a MIDI file that becomes the lead) and ``loop`` (a seamless loop of whole
     bars) are followed exactly. ``think`` (none, low, medium, high) or ``budget`` (drafts per
     section) set how hard the composer thinks (``overture.think``); the default is medium.
+    ``lyrics`` (a lyric sheet's text, or a path to a UTF-8 file) are set to a melody and sung
+    by ``voice`` (female or male): the form follows the lyrics, and the song folder gains
+    ``stems/vocals.flac``, ``song_instrumental.flac`` and the timed lyrics ``song.lrc``.
     """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -143,6 +176,8 @@ def generate(
         melody=melody,
         think=think,
         budget=budget,
+        lyrics=lyrics,
+        voice=voice,
     )
     sf_path = None
     dest = tmp = None
@@ -165,6 +200,9 @@ def generate(
         def step(what: str) -> None:
             if progress:
                 progress(what, 0.02)
+
+        if spec.lyrics is not None:
+            step("setting lyrics")
 
         score = compose(plan, thinker=Thinker(spec.budget, trace, step=step))
         timings["compose"] = time.perf_counter() - t
@@ -237,7 +275,7 @@ def review_score(song: Song) -> dict[str, Any]:
     audio critics join them once the song is rendered (``write_song``)."""
     from overture.critique import critique_score
 
-    song.verdicts = critique_score(song.plan, song.score)
+    song.verdicts = critique_score(*as_lead(song.plan, song.score))
     song.critique = _critique_dict(song.verdicts)
     if song.trace is not None:
         song.trace.final = song.critique
@@ -255,7 +293,7 @@ def review_audio(
     goes into the trace. Returns the render to write (re-mastered if a fix was kept)."""
     from overture.critique import critique_audio
 
-    audio = critique_audio(song.plan, song.score, result)
+    audio = critique_audio(*as_lead(song.plan, song.score), _stems_as_lead(result))
     fixes: list[str] = []
     if song.spec.budget > 1:  # thinking: fix what the review flags, keep it if it helps
         audio, result, fixes = _rebalance(song, result, audio, stems_dir, tags)
@@ -317,7 +355,11 @@ def _rebalance(
     mix = mix_stems([v for v in stems.values()])  # the sum of the final stems, in part order
     mastered, loudness = master_mix(mix.T, SAMPLE_RATE, loop=song.score.loop)
     trial = replace(result, stems=stems, mix=mix, mastered=mastered.T, loudness=loudness)
-    again = critique_audio(song.plan, song.score, trial)
+    if result.instrumental is not None:  # the mix without the voice follows the new balance
+        backing = mix_stems([v for k, v in stems.items() if k != VOCALS])
+        instrumental, _ = master_mix(backing.T, SAMPLE_RATE, loop=song.score.loop)
+        trial = replace(trial, instrumental=instrumental.T)
+    again = critique_audio(*as_lead(song.plan, song.score), _stems_as_lead(trial))
     before, after = combine(audio).score, combine(again).score
     what = f"{worst} down {MASKER_CUT_DB:g} dB (it masked {maskers[worst]:.0%} of the lead)"
     if after <= before:
@@ -327,12 +369,43 @@ def _rebalance(
     return again, trial, [f"{what}; re-mastered: audio score {before:.2f} -> {after:.2f}"]
 
 
+def as_lead(plan: Plan, score: Score) -> tuple[Plan, Score]:
+    """``plan`` and ``score`` as the critics read them: the sung part, when there is one, is
+    the song's lead (its tune), so it is judged under that name."""
+    from dataclasses import replace
+
+    if VOCALS not in plan.parts or "lead" in plan.parts:
+        return plan, score
+
+    def name(p: str) -> str:
+        return "lead" if p == VOCALS else p
+
+    plan = replace(
+        plan,
+        parts={name(k): v for k, v in plan.parts.items()},
+        sections=tuple(replace(s, parts=tuple(name(p) for p in s.parts)) for s in plan.sections),
+    )
+    score = replace(score, parts=[replace(p, name=name(p.name)) for p in score.parts])
+    return plan, score
+
+
+def _stems_as_lead(result: Any) -> Any:
+    """A render whose sung stem is read as the lead by the audio critics (see ``as_lead``)."""
+    from dataclasses import replace
+
+    if VOCALS not in result.stems or "lead" in result.stems:
+        return result
+    stems = {("lead" if k == VOCALS else k): v for k, v in result.stems.items()}
+    return replace(result, stems=stems)
+
+
 def originality(score: Score) -> dict[str, Any]:
-    """The lead's longest run of notes (intervals and durations) shared with a corpus tune."""
+    """The lead's (or the sung tune's) longest run of notes (intervals and durations) shared
+    with a corpus tune."""
     from overture.compose.melody import ORIGINALITY_LIMIT
     from overture.learn.originality import longest_match
 
-    lead = next((p for p in score.parts if p.name == "lead"), None)
+    lead = next((p for p in score.parts if p.name in ("lead", VOCALS)), None)
     if lead is None or len(lead.notes) < 2:
         return {"longest_match": 0, "piece": None, "limit": ORIGINALITY_LIMIT}
     notes = sorted(lead.notes, key=lambda n: n.start)
@@ -348,8 +421,10 @@ def render_score(
     workers: int = 2,
     progress: Progress | None = None,
     tags: dict[str, str] | None = None,
+    vocals: Any = None,
 ) -> Any:
-    """Render every part of ``score`` once as a stem, mix and master (``RenderResult``)."""
+    """Render every part of ``score`` once as a stem, mix and master (``RenderResult``);
+    ``vocals`` (``render.song.Vocals``) names the part that is sung."""
     from overture.render import render_song, resolve_soundfont
 
     return render_song(
@@ -360,6 +435,7 @@ def render_score(
         workers=workers,
         progress=progress,
         tags=tags,
+        vocals=vocals,
     )
 
 
@@ -392,12 +468,28 @@ def write_song(
         "genre": spec.genre,
     }
 
+    lines = sung(song)
+    vocals = None
+    if lines:
+        from overture.compose.setting import sung_syllables
+        from overture.render.song import Vocals
+
+        vocals = Vocals(
+            VOCALS, tuple(sung_syllables(lines, score.tempo)), voice=spec.voice, seed=spec.seed
+        )
+
     def symbolic() -> float:
         # Runs in a thread while the renderer's worker processes synthesise the stems.
         t = time.perf_counter()
         (folder / "score.json").write_text(score_json, encoding="utf-8")
         write_midi(score, folder / "song.mid", title=spec.title)
         write_musicxml(score, folder / "song.musicxml", title=spec.title)
+        if lines:
+            from overture.export import write_lrc
+
+            write_lrc(
+                lines, score.tempo, folder / "song.lrc", title=spec.title, duration=score.duration
+            )
         return time.perf_counter() - t
 
     def on_render(stage: str, fraction: float) -> None:
@@ -414,6 +506,7 @@ def write_song(
             workers=workers,
             progress=on_render,
             tags=tags,
+            vocals=vocals,
         )
         timings["exports"] = exports.result()
     for stage, seconds in result.timings.items():
@@ -424,6 +517,11 @@ def write_song(
     t = time.perf_counter()
     files = ["score.json", "song.mid", "song.musicxml", "trace.json"]
     files += [f"stems/{p.name}.flac" for p in score.parts]
+    if lines:
+        files.append("song.lrc")
+    if result.instrumental is not None:
+        write_audio(folder / "song_instrumental.flac", result.instrumental, SAMPLE_RATE, tags=tags)
+        files.append("song_instrumental.flac")
     for i, fmt in enumerate(formats):
         write_audio(folder / f"song.{fmt}", result.mastered, SAMPLE_RATE, tags=tags)
         files.append(f"song.{fmt}")

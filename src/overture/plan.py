@@ -9,13 +9,16 @@ from __future__ import annotations
 import math
 import random
 import re
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from overture.errors import InvalidInputError
 from overture.spec import SongSpec, release_tail
 from overture.styles import STYLES, Style
 from overture.theory import Chord, Key, TimeSignature, chord_from_roman
+
+if TYPE_CHECKING:
+    from overture.lyrics import LyricLine, LyricSheet
 
 PHRASE_BARS = 4
 # Section energy (0..1): drives which parts play, density and dynamics. Repeats of a kind rise a
@@ -56,6 +59,18 @@ class PlanSection:
 
 
 @dataclass(frozen=True, slots=True)
+class LyricPhrase:
+    """A lyric line (or part of a long one) and the bars it is sung in."""
+
+    line: LyricLine
+    section: str  # the plan section's id: "verse1"
+    kind: str  # the section's kind: "verse"
+    index: int  # the phrase's place in its section, from 0
+    start_bar: int  # 0-based
+    bars: int
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     spec: SongSpec
     style: Style
@@ -68,6 +83,7 @@ class Plan:
     sections: tuple[PlanSection, ...]
     chords: tuple[Chord, ...]  # one per bar
     parts: dict[str, str]  # part name -> canonical instrument
+    phrases: tuple[LyricPhrase, ...] = ()  # the sung lines, in order (a song with lyrics)
 
     @property
     def bar_seconds(self) -> float:
@@ -84,6 +100,10 @@ class Plan:
 
     def to_dict(self) -> dict[str, Any]:
         end_s = self.end_beat * 60.0 / self.tempo
+        sung: dict[str, list[str]] = {}
+        for ph in self.phrases:
+            sung.setdefault(ph.section, []).append(ph.line.text)
+        lines = (lambda s: {"lines": sung.get(s.id, [])}) if self.phrases else (lambda s: {})
         return {
             "key": self.key.name,
             "tempo": self.tempo,
@@ -100,6 +120,7 @@ class Plan:
                     "end": round(end_s if s is self.sections[-1] else self.bar_time(s.end_bar), 3),
                     "energy": s.energy,
                     "instruments": {p: self.parts[p] for p in s.parts},
+                    **lines(s),
                 }
                 for s in self.sections
             ],
@@ -128,7 +149,11 @@ def make_plan(spec: SongSpec) -> Plan:
         # The final chord rings from the last bar's downbeat to the start of the release tail;
         # a song shorter than one bar is a single gesture within that bar.
         end_beat = round(music_s * spec.tempo / 60.0, 6)
-    if spec.melody is not None:
+    form: list[tuple[str, int, list[tuple[LyricLine, int]]]] = []
+    if spec.lyrics is not None:
+        form = lyric_form(spec.lyrics, spec.tempo, ts, bars)
+        kinds = [(k, n) for k, n, _ in form]
+    elif spec.melody is not None:
         kinds = _melody_form(bars, spec)
     elif spec.structure:
         kinds = _fit_structure(spec.structure, bars, spec)
@@ -137,7 +162,12 @@ def make_plan(spec: SongSpec) -> Plan:
         if spec.loop:
             kinds = _loop_form(kinds)
     parts = _arrangement(st, spec.instruments)
+    if spec.lyrics is not None:  # the voice sings the tune: it takes the lead's place
+        parts = {k: v for k, v in parts.items() if k != "lead"} | {"vocals": VOCALS_INSTRUMENT}
     sections = _sections(kinds, parts)
+    phrases: list[LyricPhrase] = []
+    if form:
+        sections, phrases = _sung_sections(sections, form)
     if spec.chords:
         chords = tuple(spec.chords[i % len(spec.chords)] for i in range(bars))
     elif spec.melody is not None:
@@ -158,7 +188,124 @@ def make_plan(spec: SongSpec) -> Plan:
         sections=sections,
         chords=chords,
         parts=parts,
+        phrases=tuple(phrases),
     )
+
+
+# ----------------------------------------------------------------------------- lyrics
+VOCALS_INSTRUMENT = "voice"
+
+
+def lyric_sections(
+    sheet: LyricSheet, tempo: float, ts: TimeSignature, *, tight: bool
+) -> list[tuple[str, list[tuple[LyricLine, int]]]]:
+    """Each lyric section's kind and its sung phrases with their bars (none for an
+    instrumental section), at ``tempo``: relaxed, or ``tight`` (the fastest singable)."""
+    from overture.compose.setting import line_bars, sung_lines
+
+    out = []
+    for sec in sheet.sections:
+        lines = sung_lines(sec.lines)
+        out.append(
+            (sec.kind, [(ln, line_bars(len(ln.syllables), tempo, ts, tight=tight)) for ln in lines])
+        )
+    return out
+
+
+def lyric_bars(sheet: LyricSheet, tempo: float, ts: TimeSignature, *, tight: bool) -> int:
+    """The fewest bars the lyrics take at ``tempo``: their phrases, and a bar for each
+    instrumental section the sheet names."""
+    return sum(
+        sum(b for _, b in lines) or 1 for _, lines in lyric_sections(sheet, tempo, ts, tight=tight)
+    )
+
+
+def _frame_bars(tempo: float, ts: TimeSignature) -> int:
+    """A natural instrumental intro or outro: 4 bars, or 2 when bars are long."""
+    return 4 if ts.beats_per_bar * 60.0 / tempo <= 2.6 else 2
+
+
+def lyric_form(
+    sheet: LyricSheet, tempo: float, ts: TimeSignature, bars: int | None = None
+) -> list[tuple[str, int, list[tuple[LyricLine, int]]]]:
+    """The song's form from its lyrics: a section per lyric section (its lines and their
+    bars), framed by an instrumental intro and outro unless the sheet names its own.
+
+    With ``bars`` the form fills exactly that many: the bars the singing does not take go to
+    the instrumental parts (intro, outro, the sheet's own instrumental sections, and then
+    interludes between a chorus and the next verse); when the lyrics do not fit relaxed they
+    are set tight. Without ``bars`` the form has its natural length.
+    """
+    from overture.spec import SECTION_BARS
+
+    secs = lyric_sections(sheet, tempo, ts, tight=False)
+    need = sum(sum(b for _, b in lines) or 1 for _, lines in secs)
+    if bars is not None and need > bars:
+        secs = lyric_sections(sheet, tempo, ts, tight=True)
+        need = sum(sum(b for _, b in lines) or 1 for _, lines in secs)
+        if need > bars:
+            raise InvalidInputError(
+                f"the lyrics need {need} bars at {tempo:g} bpm; the song has only {bars}"
+            )
+    frame = _frame_bars(tempo, ts)
+    # Slots: [kind, bars, first cap, lines]; instrumental ones grow, sung ones are fixed.
+    slots: list[list[Any]] = []
+    if secs[0][1]:  # the sheet opens singing: an instrumental intro leads in
+        slots.append(["intro", 0, frame, []])
+    for i, (kind, lines) in enumerate(secs):
+        if lines:
+            slots.append([kind, sum(b for _, b in lines), 0, lines])
+        else:
+            slots.append([kind, 1, SECTION_BARS.get(kind, 4), []])
+        nxt = secs[i + 1] if i + 1 < len(secs) else None
+        if kind == "chorus" and lines and nxt is not None and nxt[0] == "verse" and nxt[1]:
+            slots.append(["interlude", 0, 4, []])
+    if secs[-1][1]:
+        slots.append(["outro", 0, frame, []])
+    if bars is None:
+        # The natural form: no interludes of our own, the frame and named sections full.
+        for slot in slots:
+            if not slot[3] and not (slot[0] == "interlude" and slot[1] == 0):
+                slot[1] = max(slot[1], slot[2])
+        return [(k, n, lines) for k, n, _, lines in slots if n > 0]
+    left = bars - need
+    free = [s for s in slots if not s[3]]
+    order = sorted(free, key=lambda s: {"intro": 0, "outro": 1, "interlude": 3}.get(s[0], 2))
+    for scale in (1, 2):
+        for slot in order:
+            give = max(0, min(left, slot[2] * scale - slot[1]))
+            slot[1] += give
+            left -= give
+    growing = [s for s in order if s[0] != "intro"] or order  # a long intro only as a last resort
+    while left > 0 and growing:
+        for slot in growing:
+            give = min(left, 4)
+            slot[1] += give
+            left -= give
+            if left <= 0:
+                break
+    if left > 0:  # nothing instrumental to grow (cannot happen: there is an outro slot)
+        slots[-1][1] += left
+    return [(k, n, lines) for k, n, _, lines in slots if n > 0]
+
+
+def _sung_sections(
+    sections: tuple[PlanSection, ...],
+    form: list[tuple[str, int, list[tuple[LyricLine, int]]]],
+) -> tuple[tuple[PlanSection, ...], list[LyricPhrase]]:
+    """The vocals join the sections with lines and leave the others; the phrases in bars."""
+    out = []
+    phrases: list[LyricPhrase] = []
+    for s, (_, _, lines) in zip(sections, form, strict=True):
+        parts = tuple(p for p in s.parts if p != "vocals")
+        if lines:
+            parts = (*parts, "vocals")
+            bar = s.start_bar
+            for i, (line, n) in enumerate(lines):
+                phrases.append(LyricPhrase(line, s.id, s.kind, i, bar, n))
+                bar += n
+        out.append(replace(s, parts=parts))
+    return tuple(out), phrases
 
 
 def _fit_structure(kinds: tuple[str, ...], bars: int, spec: SongSpec) -> list[tuple[str, int]]:

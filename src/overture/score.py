@@ -23,10 +23,25 @@ class Note:
     start: float  # beats from the start of the song
     duration: float  # beats
     velocity: int  # 1-127
+    # A sung note's syllable: on the syllable's first note; "" on the notes a melisma carries
+    # it on (and on every instrumental note).
+    lyric: str = ""
 
     @property
     def end(self) -> float:
         return self.start + self.duration
+
+
+def _row(n: Note) -> list[Any]:
+    row: list[Any] = [n.pitch, n.start, n.duration, n.velocity]
+    if n.lyric:
+        row.append(n.lyric)
+    return row
+
+
+def _note(row: list[Any]) -> Note:
+    lyric = str(row[4]) if len(row) > 4 else ""
+    return Note(int(row[0]), float(row[1]), float(row[2]), int(row[3]), lyric)
 
 
 @dataclass(slots=True)
@@ -104,8 +119,9 @@ class Score:
                     "volume": p.volume,
                     "pan": p.pan,
                     "reverb": p.reverb,
-                    # Compact rows keep long songs small: [pitch, start, duration, velocity].
-                    "notes": [[n.pitch, n.start, n.duration, n.velocity] for n in p.notes],
+                    # Compact rows keep long songs small: [pitch, start, duration, velocity],
+                    # and a sung note's syllable as a fifth item.
+                    "notes": [_row(n) for n in p.notes],
                 }
                 for p in self.parts
             ],
@@ -135,7 +151,7 @@ class Score:
                     volume=int(p["volume"]),
                     pan=int(p["pan"]),
                     reverb=int(p["reverb"]),
-                    notes=[Note(int(a), float(b), float(c), int(d)) for a, b, c, d in p["notes"]],
+                    notes=[_note(row) for row in p["notes"]],
                 )
                 for p in data["parts"]
             ],

@@ -26,6 +26,7 @@ from overture.theory import (
 )
 
 if TYPE_CHECKING:
+    from overture.lyrics import LyricSheet
     from overture.melody_input import ImportedMelody
 
 MIN_DURATION, MAX_DURATION = 1.0, 900.0
@@ -123,6 +124,8 @@ class SongSpec:
     melody: ImportedMelody | None = None  # a given melody that becomes the lead
     budget: int = 4  # drafts the composer considers per section (``overture.think``)
     think: str | None = "medium"  # the named thinking level the budget came from, if any
+    lyrics: LyricSheet | None = None  # words to sing: the song's form follows them
+    voice: str = "female"  # the singing voice (``overture.voice.VOICES``), with lyrics
 
     def to_dict(self) -> dict[str, Any]:
         extra: dict[str, Any] = {}
@@ -132,6 +135,13 @@ class SongSpec:
             extra["structure"] = list(self.structure)
         if self.melody is not None:
             extra["melody"] = self.melody.to_dict()
+        if self.lyrics is not None:
+            extra["lyrics"] = {
+                "language": self.lyrics.language,
+                "syllables": self.lyrics.syllable_count,
+                "lines": len(self.lyrics.lines),
+            }
+            extra["voice"] = self.voice
         return {
             "prompt": self.prompt,
             "title": self.title,
@@ -243,6 +253,8 @@ def build_spec(
     melody: str | Path | ImportedMelody | None = None,
     think: str | None = None,
     budget: int | None = None,
+    lyrics: str | Path | LyricSheet | None = None,
+    voice: str | None = None,
 ) -> SongSpec:
     """Resolve a prompt and options into a complete ``SongSpec``. Options override the prompt.
 
@@ -250,6 +262,10 @@ def build_spec(
     seamless loop of whole bars) and ``melody`` (a MIDI file, or an ``ImportedMelody``, that
     becomes the lead) are followed exactly. Without a stated duration, a given structure or
     melody sets the song's length.
+
+    ``lyrics`` (the text of a lyric sheet, a path to one, or a ``LyricSheet``) are sung by
+    ``voice`` (default female): the form follows them, and a stated duration is met with
+    instrumental bars and, unless the tempo is stated, the tempo; never by leaving words out.
     """
     from overture.melody_input import ImportedMelody, read_melody
     from overture.prompt import parse_prompt
@@ -268,6 +284,21 @@ def build_spec(
     the_melody = None
     if melody is not None:
         the_melody = melody if isinstance(melody, ImportedMelody) else read_melody(melody)
+
+    the_lyrics = read_lyric_input(lyrics) if lyrics is not None else None
+    the_voice = "female"
+    if voice is not None:
+        from overture.voice import VOICES
+
+        if voice not in VOICES:
+            raise InvalidInputError(f"unknown voice {voice!r} (choose from {', '.join(VOICES)})")
+        the_voice = voice
+    if the_lyrics is not None:
+        clash = ["--melody"] * (the_melody is not None) + ["--structure"] * bool(the_structure)
+        if loop:
+            clash.append("--loop")
+        if clash:
+            raise InvalidInputError(f"lyrics set the song's form and tune: drop {clash[0]}")
 
     info = parse_prompt(prompt or "")
     rng = random.Random(f"spec:{seed}")
@@ -341,6 +372,21 @@ def build_spec(
         the_melody = the_melody.transposed(_shortest_shift(the_melody.key, the_key))
     bar_s = ts.beats_per_bar * 60.0 / the_tempo
     the_duration = pick("duration", duration, info.duration)
+    if the_lyrics is not None:
+        asked_tempo, asked_duration = the_tempo, the_duration
+        the_tempo, the_duration = fit_lyrics(
+            the_lyrics,
+            the_tempo,
+            ts,
+            the_duration,
+            tempo_fixed=tempo is not None or info.tempo is not None,
+            tempo_range=info.tempo_range or st.tempo,
+        )
+        if the_tempo != asked_tempo:
+            sources["tempo"] = "lyrics"
+        if asked_duration is None:
+            sources["duration"] = "lyrics"
+        bar_s = ts.beats_per_bar * 60.0 / the_tempo
     if the_duration is None and the_structure:
         bars = sum(SECTION_BARS[k] for k in the_structure)
         the_duration = bars * bar_s if loop else duration_for_bars(bars, bar_s)
@@ -384,7 +430,89 @@ def build_spec(
         melody=the_melody,
         budget=the_budget,
         think=the_level,
+        lyrics=the_lyrics,
+        voice=the_voice,
     )
+
+
+def read_lyric_input(lyrics: str | Path | LyricSheet) -> LyricSheet:
+    """A lyric sheet from its text, a path to a UTF-8 file, or as it is. A one-line string
+    naming an existing file is read as that file."""
+    from overture.lyrics import LyricSheet, parse_lyrics, read_lyrics
+
+    if isinstance(lyrics, LyricSheet):
+        return lyrics
+    if isinstance(lyrics, Path):
+        return read_lyrics(lyrics)
+    text = str(lyrics)
+    if "\n" not in text and 0 < len(text) < 1024:
+        try:
+            if Path(text).expanduser().is_file():
+                return read_lyrics(Path(text).expanduser())
+        except OSError:
+            pass
+    return parse_lyrics(text)
+
+
+def fit_lyrics(
+    sheet: LyricSheet,
+    tempo: float,
+    ts: TimeSignature,
+    duration: float | None,
+    *,
+    tempo_fixed: bool,
+    tempo_range: tuple[float, float],
+) -> tuple[float, float]:
+    """The tempo and duration of a song that sings ``sheet``.
+
+    Without a ``duration`` the song takes its natural length: the lyrics at a relaxed pace,
+    framed by an instrumental intro and outro. With one, the tempo (unless ``tempo_fixed``)
+    moves within the style's range, widened by 10%, nearest first: to where the singing fills
+    55-85% of the song (40-90% further away), else to where it fits relaxed, else to where it
+    fits at the fastest singable pace. A duration too short for that (or lyrics longer than
+    ``MAX_DURATION`` at it) raises ``InvalidInputError`` naming the shortest duration that
+    works.
+    """
+    from overture.plan import lyric_bars, lyric_form
+
+    bpb = ts.beats_per_bar
+    lo = max(MIN_TEMPO, math.floor(tempo_range[0] * 0.9))
+    hi = min(MAX_TEMPO, math.ceil(tempo_range[1] * 1.1))
+    tempos = [tempo]
+    if not tempo_fixed:
+        tempos += [float(t) for t in range(int(lo), int(hi) + 1) if t != tempo]
+        tempos.sort(key=lambda t: (abs(t - tempo), t))
+
+    if duration is None:
+        bars = sum(n for _, n, _ in lyric_form(sheet, tempo, ts))
+        natural = duration_for_bars(bars, bpb * 60.0 / tempo)
+        if natural <= MAX_DURATION:
+            return tempo, natural
+        duration = MAX_DURATION
+    music = duration - release_tail(duration)
+    passes = (
+        (False, 0.55, 0.85, 0.12),
+        (False, 0.4, 0.9, 1.0),
+        (False, 0.0, 1.0, 1.0),
+        (True, 0.0, 1.0, 1.0),
+    )
+    for tight, low_share, high_share, reach in passes:
+        for t in tempos:
+            if abs(t - tempo) > reach * tempo + 1e-9:
+                continue
+            bars = int(music / (bpb * 60.0 / t) + 1e-9)
+            need = lyric_bars(sheet, t, ts, tight=tight)
+            if bars >= 1 and need <= bars and low_share <= need / bars <= high_share:
+                return t, float(duration)
+    shortest = min(
+        duration_for_bars(lyric_bars(sheet, t, ts, tight=True), bpb * 60.0 / t) for t in tempos
+    )
+    least = math.ceil(shortest * 10 - 1e-6) / 10
+    at = f" at {tempo:g} bpm" if tempo_fixed else ""
+    what = f"the lyrics ({sheet.syllable_count} syllables) need at least {least:g} s to sing{at}"
+    if least > MAX_DURATION:
+        raise InvalidInputError(f"{what}, more than the {MAX_DURATION:g} s a song may last")
+    raise InvalidInputError(f"{what}; {duration:g} s is too short")
 
 
 def release_tail(duration: float) -> float:

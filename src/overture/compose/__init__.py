@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from overture.compose.bass import bass_part
@@ -23,6 +24,7 @@ _MIX = {
     "chords": (88, 44, 45),
     "pad": (72, 84, 70),
     "lead": (100, 70, 50),
+    "vocals": (100, 64, 60),
 }
 
 
@@ -46,11 +48,18 @@ def compose(plan: Plan, *, thinker: Thinker | None = None) -> Score:
             notes = bass_part(plan, rng)
         elif name in {"chords", "pad"}:
             notes = chord_part(plan, rng, part=name)
+        elif name == "vocals":
+            from overture.compose.setting import vocal_part
+
+            notes = vocal_part(plan, seed)
         else:
             notes = lead_part(plan, seed, thinker=thinker)
-        notes = _humanise(
-            _clip(notes, plan.end_beat), rng, drums=inst.is_drums, plan=plan, part=name
-        )
+        if name == "vocals":  # sung: the setting placed every syllable where it belongs
+            notes = _clip(notes, plan.end_beat)
+        else:
+            notes = _humanise(
+                _clip(notes, plan.end_beat), rng, drums=inst.is_drums, plan=plan, part=name
+            )
         volume, pan, reverb = _MIX[name]
         parts.append(
             Part(
@@ -102,9 +111,7 @@ def _clip(notes: list[Note], end_beat: float) -> list[Note]:
     for n in notes:
         if n.start >= end_beat - 1e-9:
             continue
-        out.append(
-            n if n.end <= end_beat else Note(n.pitch, n.start, end_beat - n.start, n.velocity)
-        )
+        out.append(n if n.end <= end_beat else replace(n, duration=end_beat - n.start))
     return out
 
 

@@ -1,4 +1,7 @@
-"""Standard MIDI File (type 1): a conductor track, then one track per part."""
+"""Standard MIDI File (type 1): a conductor track, then one track per part.
+
+A sung part's syllables are lyric meta events (UTF-8) at the start of their first notes.
+"""
 
 from __future__ import annotations
 
@@ -62,10 +65,12 @@ def score_to_midi(score: Score, *, title: str = "") -> mido.MidiFile:
                     "control_change", channel=channel, control=control, value=value, time=0
                 )
             )
-        events: list[tuple[int, int, int, mido.Message]] = []
+        events: list[tuple[int, int, int, mido.Message | mido.MetaMessage]] = []
         for n in part.notes:
             on = round(n.start * TICKS_PER_BEAT)
             off = max(on + 1, round(n.end * TICKS_PER_BEAT))
+            if n.lyric:  # a sung note's syllable, just before its note starts
+                events.append((on, 1, -1, mido.MetaMessage("lyrics", text=n.lyric)))
             # Offs sort before ons at the same tick so repeated notes retrigger cleanly.
             events.append(
                 (

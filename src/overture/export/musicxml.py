@@ -7,7 +7,8 @@ starts off a beat runs to the beat, whole beats merge into half, dotted-half or 
 they sit well, and what is left inside a beat becomes the fewest note values (triplets included)
 that add up exactly. Notes that start and end together form a chord; notes that overlap otherwise
 go into separate voices, numbered 1, 2, ... in each bar, and each voice is padded with rests to the
-full bar. Pitches are spelled by the key; drums are unpitched notes on a percussion staff.
+full bar. Pitches are spelled by the key; drums are unpitched notes on a percussion staff. A sung
+note's syllable (``Note.lyric``) is a lyric under the note.
 
 The output depends only on the score (and title): the same score gives the same bytes.
 """
@@ -345,6 +346,7 @@ class _Writer:
             for n in part.notes:
                 end = max(end, max(0, _q(n.start)) + max(1, _q(n.duration)))
         self.n_bars = max(1, score.bars, math.ceil(end / self.bar))
+        self.lyrics: dict[int, str] = {}  # the part being written: note index -> its syllable
 
     # -- header -------------------------------------------------------------------------------
 
@@ -458,6 +460,7 @@ class _Writer:
         drums = part.is_drums
         first = index == 1
         per_bar = _segments(part, self.bar, self.n_bars)
+        self.lyrics = {i: n.lyric for i, n in enumerate(part.notes) if n.lyric}
         rehearsals: dict[int, list[str]] = {}
         if first:
             for sec in self.score.sections:
@@ -539,7 +542,7 @@ class _Writer:
                         f"        <duration>{value}</duration>\n{tail}{mod}      </note>"
                     )
                     continue
-                for mi, (pitch, vel, tin, tout, _) in enumerate(members):
+                for mi, (pitch, vel, tin, tout, nid) in enumerate(members):
                     stop = tin or not is_first
                     start = tout or not is_last
                     parts = [f'      <note dynamics="{_num(vel * 100 / 90)}">\n']
@@ -585,6 +588,11 @@ class _Writer:
                         if start:
                             parts.append('<tied type="start"/>')
                         parts.append("</notations>\n")
+                    lyric = self.lyrics.get(nid) if is_first and not tin else None
+                    if lyric:  # a sung syllable, under its first note
+                        parts.append(
+                            f'        <lyric number="1"><text>{_esc(lyric)}</text></lyric>\n'
+                        )
                     parts.append("      </note>")
                     w("".join(parts))
 

@@ -14,12 +14,21 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from overture.errors import OutputError
 from overture.render.master import LoudnessReport, master_with_report
-from overture.render.mix import headroom_gain, highpass_cutoff, mix_stems
+from overture.render.mix import (
+    headroom_gain,
+    highpass_cutoff,
+    is_bass_part,
+    make_room,
+    mix_stems,
+    vocal_gain,
+    vocal_stem,
+)
 from overture.render.pcm_cache import pcm_soundfont
 from overture.render.soundfont import resolve_soundfont
 from overture.render.synth import (
@@ -36,6 +45,9 @@ from overture.render.synth import (
     stem_view,
 )
 from overture.score import Score
+
+if TYPE_CHECKING:
+    from overture.voice import SungSyllable
 
 Progress = Callable[[str, float], None]
 
@@ -62,6 +74,19 @@ class RenderResult:
     loudness: LoudnessReport
     timings: dict[str, float] = field(default_factory=dict)
     sample_rate: int = 44100
+    # A song with vocals: the mix without them, mastered the same way (``(frames, 2)``).
+    instrumental: np.ndarray | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Vocals:
+    """A sung part: the score part the voice sings (not synthesised from the soundfont), the
+    syllables on their notes (seconds), and the voice that sings them."""
+
+    part: str
+    syllables: tuple[SungSyllable, ...]
+    voice: str = "female"
+    seed: int = 0
 
 
 def _warm_up(sample_rate: int) -> None:
@@ -125,8 +150,13 @@ def render_song(
     workers: int = 2,
     progress: Progress | None = None,
     tags: dict[str, str] | None = None,
+    vocals: Vocals | None = None,
 ) -> RenderResult:
     """Render every part of ``score`` once, write ``stems_dir/<part>.flac``, mix and master.
+
+    With ``vocals`` that part is sung (``overture.voice.sing``, in a thread while the
+    synthesiser's workers play the rest), levelled over the backing, which makes room for it
+    (``render.mix.make_room``); ``RenderResult.instrumental`` is then the mix without it.
 
     ``workers`` > 1 uses that many persistent worker processes (started on first use, kept for
     later songs); 1 renders in this process. Both give the same samples. ``progress(stage,
@@ -153,9 +183,25 @@ def render_song(
     if score.loop:
         loop_frames = round(score.duration * sample_rate)
         score = replace(score, duration=score.duration + LOOP_TAIL_SECONDS)
+    all_names = stem_names(score)
+    full = score
+    sung: int | None = None
+    if vocals is not None:
+        sung = next((i for i, p in enumerate(score.parts) if p.name == vocals.part), None)
+        if sung is None:
+            raise KeyError(vocals.part)
+        score = replace(score, parts=[p for i, p in enumerate(score.parts) if i != sung])
+    names = [nm for i, nm in enumerate(all_names) if i != sung]
     plan = plan_render(score, sf, sample_rate)
     n = plan.frames
-    names = stem_names(score)
+    singing: dict[str, object] = {}
+    singer = None
+    if vocals is not None:
+        singer = threading.Thread(
+            target=_sing, args=(vocals, sample_rate, n / sample_rate, singing), daemon=True
+        )
+        report("singing vocals", 0.0)
+        singer.start()
     report("synth", 0.0)
     executor = Executor(plan, workers)
     timings["setup"] = time.perf_counter() - t_start
@@ -215,13 +261,38 @@ def render_song(
         planar = [stem_view(arena, 2 * n * i, n) for i in range(len(score.parts))]
         if loop_frames is not None:
             planar = [fold_loop(stem, loop_frames) for stem in planar]
-        if planar:
-            mix = mix_stems(planar)
-            gain = headroom_gain(mix, planar)
+        voice_stem = None
+        if vocals is not None and singer is not None and sung is not None:
+            report("singing vocals", _P_SYNTH_END)
+            t_join = time.perf_counter()
+            singer.join()
+            t_fx += time.perf_counter() - t_join  # the wait is the singing's, not the mix's
+            if "error" in singing:
+                raise singing["error"]  # type: ignore[misc]
+            timings["sing"] = float(singing["seconds"])  # type: ignore[arg-type]
+            t_voc = time.perf_counter()
+            voice_stem = vocal_stem(
+                singing["audio"],  # type: ignore[arg-type]
+                sample_rate,
+                frames=loop_frames or n,
+                reverb=int(np.clip(full.parts[sung].reverb, 0, 127)),
+            )
+            for part, stem in zip(score.parts, planar, strict=True):
+                if not (part.is_drums or is_bass_part(part)):
+                    make_room(stem, sample_rate)
+            if planar:
+                voice_stem *= np.float32(vocal_gain(voice_stem, mix_stems(planar), sample_rate))
+            timings["vocals_mix"] = time.perf_counter() - t_voc
+        if planar or voice_stem is not None:
+            everything = list(planar)
+            if voice_stem is not None and sung is not None:
+                everything.insert(sung, voice_stem)
+            mix = mix_stems(everything)
+            gain = headroom_gain(mix, everything)
             if gain != 1.0:
-                for stem in planar:
+                for stem in everything:
                     stem *= np.float32(gain)
-                mix = mix_stems(planar)  # the sum of the final stems, exactly
+                mix = mix_stems(everything)  # the sum of the final stems, exactly
         else:
             mix = np.zeros((2, loop_frames or n), dtype=np.float32)
         timings["mix"] = time.perf_counter() - t_fx
@@ -251,8 +322,16 @@ def render_song(
                 write_audio(Path(w.path), stem.T, sample_rate, tags=tags)
             writes = []
 
+        instrumental = None
+        if voice_stem is not None and sung is not None:
+            from overture.audio import write_audio
+
+            write_audio(stems_dir / f"{all_names[sung]}.flac", voice_stem.T, sample_rate, tags=tags)
         t_master = time.perf_counter()
         mastered, loudness = master_mix(mix, sample_rate, loop=loop_frames is not None)
+        if voice_stem is not None:
+            backing = mix_stems(planar) if planar else np.zeros_like(mix)
+            instrumental, _ = master_mix(backing, sample_rate, loop=loop_frames is not None)
         timings["master"] = time.perf_counter() - t_master
         report("master", _P_MASTER_END)
 
@@ -276,11 +355,34 @@ def render_song(
             timings[f"{key}_cpu"] = executor.cpu[key]
     timings["total"] = time.perf_counter() - t_start
     report("done", 1.0)
+    stems = {name: stem.T for name, stem in zip(names, planar, strict=True)}
+    if voice_stem is not None and sung is not None:
+        stems = {name: stems.get(name, voice_stem.T) for name in all_names}
     return RenderResult(
-        stems={name: stem.T for name, stem in zip(names, planar, strict=True)},
+        stems=stems,
         mix=mix.T,
         mastered=mastered.T,
         loudness=loudness,
         timings=timings,
         sample_rate=sample_rate,
+        instrumental=None if instrumental is None else instrumental.T,
     )
+
+
+def _sing(vocals: Vocals, sample_rate: int, seconds: float, into: dict[str, object]) -> None:
+    """Sing ``vocals`` (run in a thread): ``into["audio"]`` gets the mono voice, or
+    ``into["error"]`` what went wrong."""
+    t = time.perf_counter()
+    try:
+        from overture.voice import sing
+
+        into["audio"] = sing(
+            vocals.syllables,
+            voice=vocals.voice,
+            sample_rate=sample_rate,
+            seed=vocals.seed,
+            duration=seconds,
+        )
+    except BaseException as exc:  # raised again in the caller's thread
+        into["error"] = exc
+    into["seconds"] = time.perf_counter() - t
