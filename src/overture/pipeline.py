@@ -275,7 +275,7 @@ def review_score(song: Song) -> dict[str, Any]:
     audio critics join them once the song is rendered (``write_song``)."""
     from overture.critique import critique_score
 
-    song.verdicts = critique_score(*as_lead(song.plan, song.score))
+    song.verdicts = critique_score(song.plan, song.score)
     song.critique = _critique_dict(song.verdicts)
     if song.trace is not None:
         song.trace.final = song.critique
@@ -293,7 +293,7 @@ def review_audio(
     goes into the trace. Returns the render to write (re-mastered if a fix was kept)."""
     from overture.critique import critique_audio
 
-    audio = critique_audio(*as_lead(song.plan, song.score), _stems_as_lead(result))
+    audio = critique_audio(song.plan, song.score, result)
     fixes: list[str] = []
     if song.spec.budget > 1:  # thinking: fix what the review flags, keep it if it helps
         audio, result, fixes = _rebalance(song, result, audio, stems_dir, tags)
@@ -359,7 +359,7 @@ def _rebalance(
         backing = mix_stems([v for k, v in stems.items() if k != VOCALS])
         instrumental, _ = master_mix(backing.T, SAMPLE_RATE, loop=song.score.loop)
         trial = replace(trial, instrumental=instrumental.T)
-    again = critique_audio(*as_lead(song.plan, song.score), _stems_as_lead(trial))
+    again = critique_audio(song.plan, song.score, trial)
     before, after = combine(audio).score, combine(again).score
     what = f"{worst} down {MASKER_CUT_DB:g} dB (it masked {maskers[worst]:.0%} of the lead)"
     if after <= before:
@@ -369,43 +369,14 @@ def _rebalance(
     return again, trial, [f"{what}; re-mastered: audio score {before:.2f} -> {after:.2f}"]
 
 
-def as_lead(plan: Plan, score: Score) -> tuple[Plan, Score]:
-    """``plan`` and ``score`` as the critics read them: the sung part, when there is one, is
-    the song's lead (its tune), so it is judged under that name."""
-    from dataclasses import replace
-
-    if VOCALS not in plan.parts or "lead" in plan.parts:
-        return plan, score
-
-    def name(p: str) -> str:
-        return "lead" if p == VOCALS else p
-
-    plan = replace(
-        plan,
-        parts={name(k): v for k, v in plan.parts.items()},
-        sections=tuple(replace(s, parts=tuple(name(p) for p in s.parts)) for s in plan.sections),
-    )
-    score = replace(score, parts=[replace(p, name=name(p.name)) for p in score.parts])
-    return plan, score
-
-
-def _stems_as_lead(result: Any) -> Any:
-    """A render whose sung stem is read as the lead by the audio critics (see ``as_lead``)."""
-    from dataclasses import replace
-
-    if VOCALS not in result.stems or "lead" in result.stems:
-        return result
-    stems = {("lead" if k == VOCALS else k): v for k, v in result.stems.items()}
-    return replace(result, stems=stems)
-
-
 def originality(score: Score) -> dict[str, Any]:
     """The lead's (or the sung tune's) longest run of notes (intervals and durations) shared
     with a corpus tune."""
     from overture.compose.melody import ORIGINALITY_LIMIT
+    from overture.critique.context import tune_part
     from overture.learn.originality import longest_match
 
-    lead = next((p for p in score.parts if p.name in ("lead", VOCALS)), None)
+    lead = tune_part(score)
     if lead is None or len(lead.notes) < 2:
         return {"longest_match": 0, "piece": None, "limit": ORIGINALITY_LIMIT}
     notes = sorted(lead.notes, key=lambda n: n.start)

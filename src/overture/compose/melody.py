@@ -27,6 +27,7 @@ returns as itself; the last chorus is varied.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import random
@@ -43,7 +44,10 @@ from overture.score import Note
 from overture.theory import Chord
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from overture.think import Thinker
+    from overture.think.loop import SectionChange
 
 ORIGINALITY_LIMIT = 8  # never answer with a run of this many notes shared with a corpus tune
 DRAFTS = 3
@@ -665,6 +669,36 @@ class MelodyWriter:
             "theme": 0.42,
         }.get(kind, 0.4)
         return frac * (len(self.scale) - 1)
+
+    @contextlib.contextmanager
+    def changed(self, change: SectionChange, tag: str) -> Iterator[None]:
+        """Drafting under ``change`` (a retracted round's re-plan): the register moved, the
+        motif re-made at another density, or the section motifs turned upside down;
+        restored afterwards."""
+        if not (change.register or change.density != 1.0 or change.invert):
+            yield
+            return
+        cls = type(self)
+        saved_density, saved_core = self.density, self.core
+        try:
+            if change.density != 1.0:
+                self.density = min(1.0, max(0.05, self.density * change.density))
+                self.core = self._make_motif(random.Random(f"change:{tag}"), self.density)
+            if change.register:
+                shift = float(change.register)
+                self._register = lambda kind: cls._register(self, kind) + shift  # type: ignore[method-assign]
+            if change.invert:
+
+                def inverted(kind: str, rng: random.Random) -> Motif:
+                    m = cls._section_motif(self, kind, rng)
+                    return Motif(m.rhythm, [-c for c in m.contour])
+
+                self._section_motif = inverted  # type: ignore[method-assign]
+            yield
+        finally:
+            self.density, self.core = saved_density, saved_core
+            for name in ("_register", "_section_motif"):
+                self.__dict__.pop(name, None)
 
     def under_chorus(self, kind: str) -> bool:
         """Whether a section of ``kind`` is written under the kept chorus (a verse)."""

@@ -47,6 +47,7 @@ from itertools import pairwise
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from overture.critique.context import TUNE_PARTS
 from overture.critique.verdict import Verdict, clamp01, make_verdict
 from overture.plan import Plan
 from overture.render.song import RenderResult
@@ -529,7 +530,7 @@ def third_octaves(power: np.ndarray, sr: int, n_fft: int) -> np.ndarray:
 def masking_part(a: AudioAnalysis) -> Part:
     """Share of the lead's 200 Hz-4 kHz energy in (frame, band) cells where the other pitched
     parts together are louder than it; the part that covers it most is named."""
-    lead = next((s for s in a.stems if s.name == "lead"), None)
+    lead = next((s for name in TUNE_PARTS for s in a.stems if s.name == name), None)
     others = [s for s in a.stems if s is not lead and not s.is_drums]
     if lead is None or not others:
         return 1.0, [], {}

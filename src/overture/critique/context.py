@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from overture.instruments import INSTRUMENTS
 from overture.plan import Plan, PlanSection
-from overture.score import Note, Score
+from overture.score import Note, Part, Score
 from overture.theory import Chord, Key
 
 PHRASE_BARS = 4
@@ -42,8 +42,24 @@ class SectionContext:
         return self.start_bar + max(0, int(beat // self.beats_per_bar + 1e-9)) + 1
 
 
+# The parts that carry a song's tune, in order of preference: the instrumental lead, or the
+# sung line of a song with lyrics. The critics judge whichever the song has as its lead.
+TUNE_PARTS = ("lead", "vocals")
+
+
+def tune_part(score: Score) -> Part | None:
+    """The score's tune: its lead, or its sung part (see ``TUNE_PARTS``)."""
+    by_name = {p.name: p for p in score.parts}
+    return next((by_name[n] for n in TUNE_PARTS if n in by_name), None)
+
+
+def tune_instrument(plan: Plan) -> str:
+    """The instrument of the plan's tune part ("" when it has none)."""
+    return next((plan.parts[n] for n in TUNE_PARTS if n in plan.parts), "")
+
+
 def section_context(plan: Plan, section: PlanSection) -> SectionContext:
-    lead = INSTRUMENTS.get(plan.parts.get("lead", ""))
+    lead = INSTRUMENTS.get(tune_instrument(plan))
     n = len(plan.chords)
     chords = tuple(plan.chords[min(n - 1, b)] for b in range(section.start_bar, section.end_bar))
     if not chords:
@@ -66,7 +82,7 @@ def section_context(plan: Plan, section: PlanSection) -> SectionContext:
 def lead_by_section(plan: Plan, score: Score) -> dict[str, list[Note]]:
     """The score's lead cut into the plan's sections, each relative to its section's start
     (the shape ``MelodyWriter.draft_section`` returns), for sections that have lead notes."""
-    lead = next((p for p in score.parts if p.name == "lead"), None)
+    lead = tune_part(score)
     if lead is None:
         return {}
     return split_by_section(plan, lead.notes)

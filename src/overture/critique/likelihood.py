@@ -29,7 +29,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from overture.critique.context import split_by_section
+from overture.critique.context import split_by_section, tune_part
 from overture.critique.reference import human_spread
 from overture.critique.verdict import Verdict, json_safe
 from overture.plan import Plan, PlanSection
@@ -173,7 +173,7 @@ def score_likelihood(plan: Plan, score: Score) -> Verdict:
     from overture.learn.originality import longest_match
 
     human, spread = human_ic(), human_spread()
-    lead = next((p for p in score.parts if p.name == "lead"), None)
+    lead = tune_part(score)
     start = {s.id: s.start_bar for s in plan.sections}
     per_section = split_by_section(plan, lead.notes) if lead is not None else {}
     total, weighted, ic_sum, reasons = 0, 0.0, 0.0, []

@@ -38,6 +38,7 @@ from overture.critique.context import (
     SectionContext,
     lead_by_section,
     section_context,
+    tune_part,
 )
 from overture.critique.verdict import Verdict, bar_of, make_verdict, ordered, pitch_name
 from overture.plan import Plan
@@ -311,7 +312,7 @@ def contour_check(ctx: SectionContext, line: Sequence[Note]) -> tuple[float, lis
     reasons = []
     if score < 1.0:
         reasons.append(
-            f"{ctx.id}: the line turns back at {share:.0%} of its moves: it zig-zags instead "
+            f"the line turns back at {share:.0%} of its moves: it zig-zags instead "
             "of moving in runs and arches"
         )
     return score, reasons, share
@@ -439,7 +440,7 @@ def score_theory(plan: Plan, score: Score) -> Verdict:
     reasons += found[:8]
     if len(found) > 8:
         reasons.append(f"... and {len(found) - 8} more parallel fifths or octaves")
-    lead = parts_by_name.get("lead")
+    lead = tune_part(score)
     whole = ordered(lead.notes) if lead is not None else []
     ctx = section_context(plan, plan.sections[0])
     rng, tess, r_rng, meas = range_check(ctx, whole, label="the lead")

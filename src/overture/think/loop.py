@@ -24,23 +24,25 @@ from __future__ import annotations
 import contextlib
 import math
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from overture.critique import Verdict, combine, critique_section
 from overture.score import Note
 from overture.think.trace import KEPT, REJECTED, RETRACTED, DraftEntry, Trace
 
 if TYPE_CHECKING:
-    from overture.compose.melody import MelodyWriter
-    from overture.plan import PlanSection
+    from overture.compose.melody import Draft
+    from overture.learn.melody_model import MelodyModel
+    from overture.plan import Plan, PlanSection
 
 THINK_LEVELS: dict[str, int] = {"none": 1, "low": 2, "medium": 4, "high": 8}
 DEFAULT_THINK = "medium"
 MAX_BUDGET = 32
 BAR = 0.4  # the combination maps an ordinary draft to 0.5; under 0.4 is clearly weak
 EXTRA_DRAFTS = 4  # drafts past the budget looking for a verse that sets off its chorus
+MAX_OVER_BUDGET = 24  # drafts past the budget looking for an original one, at most
 _ORDINALS = {1: "1st", 2: "2nd", 3: "3rd"}
 
 Step = Callable[[str], None]  # reports the current step ("drafting chorus1, 3rd candidate")
@@ -66,36 +68,26 @@ class SectionChange:
         return ", ".join(parts) or "plan as is"
 
 
-@contextlib.contextmanager
-def applied(writer: MelodyWriter, change: SectionChange, tag: str) -> Iterator[None]:
-    """``writer`` drafting under ``change``: its register moved, its motif re-made at another
-    density, or its section motifs turned upside down; restored afterwards."""
-    if change == SectionChange():
-        yield
-        return
-    from overture.compose.melody import Motif
+class Drafter(Protocol):
+    """What the loop drafts with: the lead's :class:`MelodyWriter`, or the lyric setter's
+    drafter (:class:`overture.compose.setting.SettingDrafter`) for a sung line."""
 
-    cls = type(writer)
-    saved_density, saved_core = writer.density, writer.core
-    try:
-        if change.density != 1.0:
-            writer.density = min(1.0, max(0.05, writer.density * change.density))
-            writer.core = writer._make_motif(random.Random(f"change:{tag}"), writer.density)
-        if change.register:
-            shift = float(change.register)
-            writer._register = lambda kind: cls._register(writer, kind) + shift  # type: ignore[method-assign]
-        if change.invert:
+    plan: Plan
+    seed: int
+    model: MelodyModel
+    drafts: dict[str, list[Draft]]
 
-            def inverted(kind: str, rng: random.Random) -> Motif:
-                m = cls._section_motif(writer, kind, rng)
-                return Motif(m.rhythm, [-c for c in m.contour])
+    def draft_rng(self, s: PlanSection, attempt: int, salt: int = 0) -> random.Random: ...
 
-            writer._section_motif = inverted  # type: ignore[method-assign]
-        yield
-    finally:
-        writer.density, writer.core = saved_density, saved_core
-        for name in ("_register", "_section_motif"):
-            writer.__dict__.pop(name, None)
+    def draft_section(self, s: PlanSection, rng: random.Random) -> list[Note]: ...
+
+    def judge(self, notes: list[Note]) -> Draft: ...
+
+    def contrast_fault(self, s: PlanSection, notes: Sequence[Note]) -> str | None: ...
+
+    def changed(self, change: SectionChange, tag: str) -> contextlib.AbstractContextManager[None]:
+        """Drafting under ``change`` (register, density, contour), restored afterwards."""
+        ...
 
 
 def ordinal(n: int) -> str:
@@ -176,7 +168,7 @@ class Thinker:
         self.chosen: dict[str, list[Note]] = {}  # lead kept per section id, for the critics
 
     def section(
-        self, writer: MelodyWriter, s: PlanSection, *, salt: int = 0, why: str | None = None
+        self, writer: Drafter, s: PlanSection, *, salt: int = 0, why: str | None = None
     ) -> list[Note]:
         """The kept draft of ``s`` (notes relative to its start). A section drafted again
         says ``why`` in the trace (by default: the assembled lead shared a corpus run here)."""
@@ -211,7 +203,7 @@ class Thinker:
                 what = "extra draft" if over_budget else f"{ordinal(in_round + 1)} candidate"
                 self.step(f"drafting {s.id}, {what}")
             rng = writer.draft_rng(s, attempt, salt)
-            with applied(writer, change, f"{writer.seed}:{s.id}:{round_no}"):
+            with writer.changed(change, f"{writer.seed}:{s.id}:{round_no}"):
                 notes = writer.draft_section(s, rng)
             draft = writer.judge(notes)
             verdicts = critique_section(
@@ -256,6 +248,8 @@ class Thinker:
                     break
                 if any(j.original for j in judged) and attempt >= self.budget + EXTRA_DRAFTS:
                     break
+                if attempt >= self.budget + MAX_OVER_BUDGET:
+                    break  # no original draft at all: the caller decides (a fresh salt)
                 continue
             if in_round < round_size:
                 continue
@@ -293,7 +287,7 @@ class Thinker:
             in_round = 0
             remaining = self.budget - attempt
             round_size = max(1, math.ceil(remaining / 2))
-        pool = [j for j in judged if j.fits] or [j for j in judged if j.original]
+        pool = [j for j in judged if j.fits] or [j for j in judged if j.original] or judged
         best = max(pool, key=lambda j: j.entry.combined)
         for j in judged:
             if j is best:
@@ -328,6 +322,8 @@ def _weakest(best: _Judged | None) -> tuple[str, str]:
 
 def _kept_reason(kept: _Judged, judged: list[_Judged]) -> str:
     others = [j for j in judged if j is not kept and j.fits == kept.fits and j.original]
+    if not kept.original:
+        return f"no original draft in {len(judged)}: the best of them, to be drafted again"
     if not kept.fits:
         return "no draft set off the chorus; the best of the original ones"
     if not others:
