@@ -233,3 +233,37 @@ def test_midi_and_lrc_carry_every_syllable() -> None:
         assert "".join(w.strip() for _, w in words) == sung.replace(" ", "")
         times = [60 * int(t[:2]) + float(t[3:]) for t, _ in words]
         assert times == sorted(times)
+
+
+def test_the_sung_line_is_thought_through_and_in_the_trace() -> None:
+    """With lyrics the thinking loop drafts the setting: every sung section that is not a
+    chorus sung again has drafts in the trace, exactly one kept, and the same seed and
+    budget give the same song."""
+    a = overture.generate("pop song", lyrics=TAGGED, seed=2, budget=4)
+    b = overture.generate("pop song", lyrics=TAGGED, seed=2, budget=4)
+    assert a.score.to_json() == b.score.to_json()
+    assert a.trace is not None
+    drafted = {d.section for d in a.trace.drafts}
+    sung = {ph.section for ph in a.plan.phrases}
+    assert drafted and drafted <= sung
+    assert "verse1" in drafted and "chorus1" in drafted
+    for sid in drafted:
+        kept = [d for d in a.trace.drafts if d.section == sid and d.status == "kept"]
+        assert len(kept) == 1, sid
+    assert max(sum(1 for d in a.trace.drafts if d.section == sid) for sid in drafted) >= 4
+    # The kept draft is the best of those not withdrawn for originality.
+    for sid in drafted:
+        ds = [d for d in a.trace.drafts if d.section == sid and "corpus" not in (d.reason or "")]
+        kept = next(d for d in a.trace.drafts if d.section == sid and d.status == "kept")
+        assert kept.combined >= max(d.combined for d in ds) - 1e-9
+
+
+def test_more_thinking_scores_the_sung_line_higher() -> None:
+    scores = {
+        budget: sum(
+            overture.generate("pop song", lyrics=TAGGED, seed=seed, budget=budget).critique["score"]
+            for seed in range(3)
+        )
+        for budget in (1, 8)
+    }
+    assert scores[8] > scores[1], scores

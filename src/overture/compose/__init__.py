@@ -31,9 +31,9 @@ _MIX = {
 def compose(plan: Plan, *, thinker: Thinker | None = None) -> Score:
     """Write every part of ``plan``; deterministic for the plan's seed (and budget).
 
-    With a ``thinker`` the lead's sections go through the reasoning loop (drafts, critics,
-    retractions; ``overture.think``); without one, one draft per section is judged by the
-    melody model alone.
+    With a ``thinker`` the lead's (or the sung line's) sections go through the reasoning loop
+    (drafts, critics, retractions; ``overture.think``); without one, one draft per section is
+    judged by the melody model alone.
     """
     seed = plan.spec.seed
     parts: list[Part] = []
@@ -51,7 +51,7 @@ def compose(plan: Plan, *, thinker: Thinker | None = None) -> Score:
         elif name == "vocals":
             from overture.compose.setting import vocal_part
 
-            notes = vocal_part(plan, seed)
+            notes = vocal_part(plan, seed, thinker=thinker)
         else:
             notes = lead_part(plan, seed, thinker=thinker)
         if name == "vocals":  # sung: the setting placed every syllable where it belongs

@@ -30,6 +30,7 @@ note and is empty on the notes a melisma carries it on.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 from collections.abc import Sequence
@@ -42,9 +43,14 @@ from overture.score import Note
 from overture.theory import TimeSignature
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from overture.compose.melody import Draft
     from overture.lyrics import LyricLine, Syllable
-    from overture.plan import LyricPhrase, Plan
+    from overture.plan import LyricPhrase, Plan, PlanSection
     from overture.score import Score
+    from overture.think import Thinker
+    from overture.think.loop import SectionChange
     from overture.voice import SungSyllable
 
 MIN_SYLLABLE_SECONDS = 0.15  # the fastest singable syllable (a quick patter)
@@ -283,6 +289,10 @@ class LyricSetter:
         self.scale = [p for p in range(low, high + 1) if p % 12 in pcs]
         self.tunes: dict[tuple[str, int], _Tune] = {}
         self.history: list[int] = []  # the pitches sung so far
+        # A thinking round's re-plan of a section (``SettingDrafter.changed``): the register
+        # moved by scale steps, the contour turned upside down.
+        self.register_shift = 0.0
+        self.invert = False
 
     def chord_at(self, beat: float) -> tuple[int, ...]:
         bar = min(len(self.plan.chords) - 1, max(0, int(beat // self.bpb + 1e-9)))
@@ -428,10 +438,13 @@ class LyricSetter:
             targets = [src[round(j * (m - 1) / max(1, len(syls) - 1))] for j in range(len(syls))]
         else:
             centre = _REGISTER.get(phrase.kind, 0.45) * (len(self.scale) - 1)
+            centre = min(len(self.scale) - 3.0, max(2.0, centre + self.register_shift))
             shape = _SHAPES[(phrase.index + rng.randrange(len(_SHAPES))) % len(_SHAPES)]
             if last_in_section:
                 shape = "fall"
             targets = self._contour(len(syls), centre, shape)
+            if self.invert and not last_in_section:
+                targets = [2 * centre - t for t in targets]
         pitches = self._pitches(
             syls, rhythm, offset, targets, rng, history=history, cadence=last_in_section
         )
@@ -525,12 +538,98 @@ class LyricSetter:
 TRIES = 4  # settings tried when one copies a corpus tune
 
 
-def vocal_part(plan: Plan, seed: int) -> list[Note]:
+class SettingDrafter:
+    """The thinking loop's drafter for a sung line (``overture.think.loop.Drafter``): a draft
+    of a section sets its lyric lines again with other random choices (rhythm within the
+    stress rules, contour, pitches), from the setter's state after the sections kept before
+    it; :meth:`keep` makes the kept draft's state the setter's."""
+
+    def __init__(self, setter: LyricSetter) -> None:
+        self.setter = setter
+        self.plan = setter.plan
+        self.seed = setter.seed
+        self.model = setter.model
+        self.drafts: dict[str, list[Draft]] = {}
+        self._start = (dict(setter.tunes), list(setter.history))
+        self._after: dict[int, tuple[dict[tuple[str, int], _Tune], list[int]]] = {}
+        self._offset = 0.0  # beats: the start of the section being drafted
+
+    def phrases(self, s: PlanSection) -> list[LyricPhrase]:
+        return [ph for ph in self.plan.phrases if ph.section == s.id]
+
+    def returns(self, s: PlanSection) -> bool:
+        """Whether every line of ``s`` returns with the same words and bars as before (a
+        chorus sung again): its notes are settled, there is nothing to draft."""
+        tunes = self._start[0]
+        for ph in self.phrases(s):
+            tune = tunes.get((ph.kind, ph.index))
+            if tune is None or tune.text != ph.line.text or tune.bars != ph.bars:
+                return False
+        return True
+
+    def draft_rng(self, s: PlanSection, attempt: int, salt: int = 0) -> random.Random:
+        return random.Random(f"setting-draft:{self.seed}:{s.id}:{salt}:{attempt}")
+
+    def draft_section(self, s: PlanSection, rng: random.Random) -> list[Note]:
+        """One setting of ``s``'s lines, relative to the section's start."""
+        tunes, history = self._start
+        self.setter.tunes, self.setter.history = dict(tunes), list(history)
+        self.setter.salt = rng.randrange(1 << 30)
+        phrases = self.phrases(s)
+        notes: list[Note] = []
+        for i, ph in enumerate(phrases):
+            notes.extend(self.setter.set_line(ph, last_in_section=i + 1 == len(phrases)))
+        offset = self._offset = s.start_bar * self.plan.time_signature.beats_per_bar
+        line = [replace(n, start=n.start - offset) for n in notes]
+        self._after[id(line)] = (self.setter.tunes, self.setter.history)
+        return line
+
+    def keep(self, s: PlanSection, line: list[Note]) -> list[Note]:
+        """Settle ``line`` (a draft of ``s``): the setter goes on from its state. The notes
+        in beats from the song's start."""
+        self.setter.tunes, self.setter.history = self._after[id(line)]
+        self._start = (dict(self.setter.tunes), list(self.setter.history))
+        self._after.clear()
+        offset = s.start_bar * self.plan.time_signature.beats_per_bar
+        return [replace(n, start=n.start + offset) for n in line]
+
+    def judge(self, notes: list[Note]) -> Draft:
+        from overture.compose.melody import ORIGINALITY_LIMIT, Draft, human_ic
+        from overture.learn.originality import longest_match
+
+        pitches, durs = [n.pitch for n in notes], [n.duration for n in notes]
+        roots = [self.setter.root_at(n.start + self._offset) for n in notes]
+        key = self.plan.key
+        ic = self.model.mean_ic(pitches, durs, tonic=key.tonic, mode=key.mode, chord_roots=roots)
+        match = longest_match(pitches, durs).notes if len(notes) >= 2 else 0
+        score = abs(ic - human_ic()) + (100.0 if match >= ORIGINALITY_LIMIT else 0.0)
+        return Draft(notes, ic if math.isfinite(ic) else human_ic(), match, score)
+
+    def contrast_fault(self, s: PlanSection, notes: Sequence[Note]) -> str | None:
+        return None  # each section kind has its register in the voice (the chorus higher)
+
+    @contextlib.contextmanager
+    def changed(self, change: SectionChange, tag: str) -> Iterator[None]:
+        """Drafting under a retracted round's re-plan: the register moved, the contour turned
+        upside down (a sung line's rhythm is the words', so density is left as it is)."""
+        saved = self.setter.register_shift, self.setter.invert
+        try:
+            self.setter.register_shift += float(change.register)
+            self.setter.invert = self.setter.invert != change.invert
+            yield
+        finally:
+            self.setter.register_shift, self.setter.invert = saved
+
+
+def vocal_part(plan: Plan, seed: int, *, thinker: Thinker | None = None) -> list[Note]:
     """The vocals of ``plan`` (which has lyrics): every syllable on its note(s).
 
-    A setting that shares a run of ``ORIGINALITY_LIMIT`` notes with a corpus tune (as the
-    lead's drafts may not) is written again with other choices; of the tries, the one with
-    the shortest shared run is kept (the first, when none is a copy).
+    With a ``thinker`` each section's lines go through the reasoning loop (drafts of the
+    setting judged by the section critics, retractions, a trace); a section whose lines all
+    return with their words (a repeated chorus) is sung as before. A setting that shares a
+    run of ``ORIGINALITY_LIMIT`` notes with a corpus tune (as the lead's drafts may not) is
+    written again with other choices; of the tries, the one with the shortest shared run is
+    kept (the first, when none is a copy).
     """
     from overture.compose.melody import ORIGINALITY_LIMIT
     from overture.learn.originality import longest_match
@@ -538,7 +637,10 @@ def vocal_part(plan: Plan, seed: int) -> list[Note]:
     voice = plan.spec.voice if plan.spec.lyrics is not None else "female"
     best: tuple[int, list[Note]] | None = None
     for salt in range(TRIES):
-        notes = LyricSetter(plan, seed, voice=voice, salt=salt).write()
+        if thinker is not None:
+            notes = _thought(plan, seed, voice, thinker, salt)
+        else:
+            notes = LyricSetter(plan, seed, voice=voice, salt=salt).write()
         match = longest_match([n.pitch for n in notes], [n.duration for n in notes]).notes
         if best is None or match < best[0]:
             best = (match, notes)
@@ -546,6 +648,23 @@ def vocal_part(plan: Plan, seed: int) -> list[Note]:
             break
     assert best is not None
     return best[1]
+
+
+def _thought(plan: Plan, seed: int, voice: str, thinker: Thinker, salt: int) -> list[Note]:
+    """The vocals drafted section by section through ``thinker``'s loop."""
+    setter = LyricSetter(plan, seed, voice=voice, salt=salt)
+    drafter = SettingDrafter(setter)
+    notes: list[Note] = []
+    for s in plan.sections:
+        phrases = drafter.phrases(s)
+        if not phrases:
+            continue
+        if drafter.returns(s):
+            line = drafter.draft_section(s, drafter.draft_rng(s, 1))
+        else:
+            line = thinker.section(drafter, s, salt=salt)
+        notes.extend(drafter.keep(s, line))
+    return notes
 
 
 # ----------------------------------------------------------------------------- alignment
