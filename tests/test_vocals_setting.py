@@ -267,3 +267,26 @@ def test_more_thinking_scores_the_sung_line_higher() -> None:
         for budget in (1, 8)
     }
     assert scores[8] > scores[1], scores
+
+
+def test_the_evaluation_reads_the_sung_tune() -> None:
+    from overture.evaluate.report import tune_notes
+
+    song = _song(TAGGED)
+    tune = tune_notes(song.score)
+    vocals = song.score.part("vocals").notes
+    assert tune and len(tune) <= len(vocals)
+    # verse1 and chorus1 are in the tune, the repeats are not
+    first = {s.kind: s for s in reversed(song.plan.sections)}
+    bpb = song.plan.time_signature.beats_per_bar
+    sung_first = [
+        n
+        for n in vocals
+        if any(
+            s.start_bar * bpb <= n.start < s.end_bar * bpb
+            for s in first.values()
+            if s.kind in {"verse", "chorus"}
+        )
+    ]
+    assert len(tune) == len(sung_first)
+    assert [n.pitch for n in tune] == [n.pitch for n in sorted(sung_first, key=lambda n: n.start)]

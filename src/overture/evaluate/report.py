@@ -96,17 +96,18 @@ def _notes_from_corpus(m: Any) -> Notes:
 
 
 def tune_notes(score: Any) -> list[Any]:
-    """The song's tune: the lead in the first section of each kind (verse1, pre-chorus1,
-    chorus1, bridge1, ...), joined end to end in song order.
+    """The song's tune: the lead (or the sung line) in the first section of each kind (verse1,
+    pre-chorus1, chorus1, bridge1, ...), joined end to end in song order.
 
     A folk tune in the corpus is its melody stated once; a song's lead states its verse and
     chorus over and over (repeats that are the arrangement, not new melody). Comparing whole
     song leads with folk tunes would measure song length and repetition instead of melody, so
     the evaluation compares tunes with tunes. The final note is capped at a bar (see below).
     """
-    try:
-        part = score.part("lead")
-    except KeyError:
+    from overture.critique.context import tune_part
+
+    part = tune_part(score)  # the lead, or the sung line of a song with lyrics
+    if part is None:
         return []
     bpb = score.time_signature.beats_per_bar
     notes = sorted(part.notes, key=lambda n: n.start)
