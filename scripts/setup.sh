@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   fluidsynth libfluidsynth3 musescore-general-soundfont timgm6mb-soundfont
   espeak-ng ffmpeg libsndfile1 build-essential python3-dev python3-venv
+  postgresql redis-server
 )
 
 missing=()

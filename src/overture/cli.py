@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from overture.errors import OvertureError
 from overture.progress import ProgressBar
 
+if TYPE_CHECKING:
+    from overture.app.settings import Settings
 
-def _fail(message: str) -> None:
+
+def _fail(message: str) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(2)
 
@@ -168,6 +172,78 @@ def explain(folder: Path) -> None:
         click.echo(explain_trace(load_trace(folder)), nl=False)
     except OvertureError as e:
         _fail(str(e))
+
+
+def _app_settings() -> Settings:
+    """The web service's settings; the app's packages load only for its commands, so that
+    ``overture generate`` stays quick and needs none of them."""
+    try:
+        from overture.app.settings import Settings
+    except ImportError as e:  # pragma: no cover - depends on the installed extras
+        _fail(f"the web service needs the app extra (pip install 'overture[app]'): {e}")
+    try:
+        return Settings.from_env()
+    except OvertureError as e:
+        _fail(str(e))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, default=8000, show_default=True, help="Port to listen on.")
+def serve(host: str, port: int) -> None:
+    """Run the web service (the API under /api, its documentation at /docs).
+
+    Configured by OVERTURE_DATABASE_URL, OVERTURE_DATA_DIR, OVERTURE_REDIS_URL and the other
+    OVERTURE_* variables (README: Web service). Songs are made by `overture worker`.
+    """
+    settings = _app_settings()
+    import uvicorn
+
+    from overture.app.web import create_app
+
+    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Make the songs waiting now, then exit.")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Songs made at a time (one process each).",
+)
+def worker(once: bool, concurrency: int) -> None:
+    """Make the songs people ask the web service for: claim jobs from the queue, run the
+    engine, store the files and the tracks."""
+    import logging
+
+    settings = _app_settings()
+    from overture.app.jobs.worker import run_workers
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    handled = run_workers(settings, concurrency=concurrency, once=once)
+    if once:
+        click.echo(f"{handled} job(s) handled")
+
+
+@main.command("set-role")
+@click.argument("email")
+@click.argument("role", type=click.Choice(["listener", "creator", "admin"]))
+def set_role(email: str, role: str) -> None:
+    """Give the web service's account EMAIL the ROLE (listener, creator or admin)."""
+    settings = _app_settings()
+    from overture.app.accounts.service import AccountService
+    from overture.app.db import make_engine, migrate
+    from overture.app.errors import AppError
+
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    try:
+        user = AccountService(engine, secret_key=settings.secret_key).set_role(email, role)
+    except AppError as e:
+        _fail(e.message)
+    click.echo(f"{user.email} is now {user.role}")
 
 
 def _register() -> None:

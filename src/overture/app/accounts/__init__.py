@@ -1,0 +1,1 @@
+"""Accounts: people, their passwords and roles, and their signed-in sessions."""

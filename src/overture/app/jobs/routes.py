@@ -1,0 +1,68 @@
+"""``/api/jobs``: submit a song, follow it, cancel it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from overture.app.deps import CurrentUser, services
+from overture.app.errors import Forbidden, NotFound
+from overture.app.jobs.service import JobOptions, validate_options
+from overture.app.models import Job, User
+from overture.app.views import job_view
+
+router = APIRouter(prefix="/api/jobs", tags=["jobs"])
+
+
+def _view(request: Request, job: Job) -> dict[str, Any]:
+    live = None
+    progress = services(request).progress
+    if progress is not None and job.state == "running":
+        try:
+            live = progress.read(job.id)
+        except Exception:  # fall back on the database's slightly older figures
+            live = None
+    return job_view(job, live)
+
+
+def _mine(request: Request, job_id: str, user: User) -> Job:
+    job = services(request).queue.get(job_id)
+    if job is None or job.user_id != user.id:
+        raise NotFound("no such job")
+    return job
+
+
+@router.post("", status_code=201)
+def submit(request: Request, options: JobOptions, user: CurrentUser) -> dict[str, Any]:
+    """Ask for a song. The options are checked at once (422 with the reason when the engine
+    could not use them); 429 when you already have the most songs in progress allowed.
+    Answers with the queued job; follow it with ``GET /api/jobs/{id}``."""
+    if user.role not in ("creator", "admin"):
+        raise Forbidden("listeners cannot make songs")
+    stored = validate_options(options)
+    svc = services(request)
+    job = svc.queue.enqueue(user.id, stored, limit=svc.settings.max_jobs_per_user)
+    return job_view(job)
+
+
+@router.get("")
+def my_jobs(request: Request, user: CurrentUser) -> dict[str, Any]:
+    """Your most recent jobs, newest first."""
+    return {"jobs": [_view(request, j) for j in services(request).queue.list_for(user.id)]}
+
+
+@router.get("/{job_id}")
+def get_job(request: Request, job_id: str, user: CurrentUser) -> dict[str, Any]:
+    """A job of yours: its state (queued, running, succeeded, failed, cancelled), progress
+    (0..1), the current step of the engine's reasoning, the error in words when it failed,
+    and the track when it succeeded."""
+    return _view(request, _mine(request, job_id, user))
+
+
+@router.post("/{job_id}/cancel")
+def cancel_job(request: Request, job_id: str, user: CurrentUser) -> dict[str, Any]:
+    """Cancel a job: a queued one at once, a running one at the worker's next progress
+    report (its state stays ``running`` with ``cancel_requested`` until then). 409 once it
+    has finished."""
+    return _view(request, services(request).queue.cancel(job_id, user.id))

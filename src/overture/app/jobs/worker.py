@@ -1,0 +1,263 @@
+"""The worker: claims jobs, makes their songs with ``overture.generate``, stores the files and
+the track, and reports progress on the way.
+
+While ``generate`` runs, a background thread renews the job's lease every third of its
+length, so only a dead (or stuck) worker's lease runs out. The engine calls the progress
+callback often; the callback is also where a job stops: when its owner cancels it, or this
+worker's lease was lost, the callback raises and ``generate`` unwinds, removing its
+half-written folder. Nothing becomes visible until the song is complete: the files go into
+the content-addressed store first, then the track row and the job's success in one
+transaction, which checks that this worker still holds the lease.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import socket
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from overture.app.db import make_engine, migrate
+from overture.app.jobs.progress import RedisProgress
+from overture.app.jobs.queue import Claim, JobQueue, LeaseStatus
+from overture.app.jobs.service import generate_kwargs
+from overture.app.media.storage import LocalStorage, Storage
+from overture.app.models import Track
+from overture.app.settings import Settings
+from overture.app.tracks.service import add_media, new_track, read_song_json, store_folder
+from overture.errors import OvertureError
+
+log = logging.getLogger(__name__)
+
+GENERIC_ERROR = "the song could not be made because of an error in the service; try again later"
+
+
+class Stopped(Exception):
+    """Raised from the progress callback to stop ``generate`` part-way."""
+
+
+class Cancelled(Stopped):
+    """The job's owner cancelled it."""
+
+
+class LeaseLost(Stopped):
+    """Another worker holds the job now (this one was too slow to renew its lease)."""
+
+
+class JobReporter:
+    """The progress callback for one job, and the lease renewal thread beside it."""
+
+    def __init__(
+        self,
+        queue: JobQueue,
+        claim: Claim,
+        *,
+        redis: RedisProgress | None = None,
+        db_every: float = 1.0,
+    ) -> None:
+        self.queue = queue
+        self.claim = claim
+        self.redis = redis
+        self.db_every = db_every
+        self.stop: Stopped | None = None
+        self._last_db = 0.0
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _apply(self, status: LeaseStatus) -> None:
+        if status == "cancel" and self.stop is None:
+            self.stop = Cancelled("cancelled")
+        elif status == "lost":
+            self.stop = LeaseLost("lease lost")
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        if self.stop is not None:
+            raise self.stop
+        fraction = max(0.0, min(1.0, float(fraction)))
+        step = str(stage)[:200]
+        if self.redis is not None:
+            try:
+                self.redis.write(self.claim.job_id, fraction, step)
+            except Exception:  # progress is a nicety: a Redis hiccup must not fail the song
+                log.warning("could not write progress to Redis", exc_info=True)
+        now = time.monotonic()
+        if now - self._last_db >= self.db_every:
+            self._last_db = now
+            self._apply(self.queue.renew(self.claim, progress=fraction, step=step))
+        if self.stop is not None:
+            raise self.stop
+
+    def _renew(self, every: float) -> None:
+        while not self._done.wait(every):
+            try:
+                self._apply(self.queue.renew(self.claim))
+            except Exception:  # the database may be back before the lease runs out
+                log.warning("could not renew the lease of job %s", self.claim.job_id, exc_info=True)
+            if isinstance(self.stop, LeaseLost):
+                return
+
+    def start(self) -> None:
+        every = max(0.05, self.queue.lease.total_seconds() / 3)
+        self._thread = threading.Thread(
+            target=self._renew, args=(every,), name=f"lease-{self.claim.job_id}", daemon=True
+        )
+        self._thread.start()
+
+    def close(self) -> None:
+        self._done.set()
+        if self._thread is not None:
+            self._thread.join()
+
+
+def worker_name() -> str:
+    """A name unique to this worker, that says where it runs (for the logs)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Worker:
+    """One worker: a loop of claim, make, store."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        queue: JobQueue | None = None,
+        storage: Storage | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.settings = settings
+        if queue is None:
+            engine = make_engine(settings.database_url)
+            migrate(engine)
+            queue = JobQueue(
+                engine,
+                lease_seconds=settings.lease_seconds,
+                max_attempts=settings.max_attempts,
+            )
+        self.queue = queue
+        self.storage = storage or LocalStorage(settings.media_dir)
+        self.redis = RedisProgress(settings.redis_url) if settings.redis_url else None
+        self.name = name or worker_name()
+        self.stopping = threading.Event()
+
+    def run_one(self) -> bool:
+        """Claim one job and make it; False when there was none."""
+        claim = self.queue.claim(self.name)
+        if claim is None:
+            return False
+        self.process(claim)
+        return True
+
+    def run(self, *, once: bool = False) -> int:
+        """Work until stopped (SIGTERM or SIGINT finish the current job first); with ``once``,
+        until the queue is empty. Returns the number of jobs handled."""
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, lambda *_: self.stopping.set())
+        handled = 0
+        while not self.stopping.is_set():
+            if self.run_one():
+                handled += 1
+            elif once:
+                break
+            else:
+                self.stopping.wait(self.settings.poll_seconds)
+        return handled
+
+    def process(self, claim: Claim) -> None:
+        """Make the song of a claimed job, and record how it ended."""
+        log.info("job %s: attempt %d on %s", claim.job_id, claim.attempts, self.name)
+        reporter = JobReporter(
+            self.queue, claim, redis=self.redis, db_every=self.settings.progress_seconds
+        )
+        tmp = Path(tempfile.mkdtemp(prefix=f"overture-job-{claim.job_id}-"))
+        reporter.start()
+        try:
+            self._make(claim, reporter, tmp / "song")
+        except Cancelled:
+            self.queue.cancelled(claim)
+            log.info("job %s: cancelled", claim.job_id)
+        except LeaseLost:
+            log.warning("job %s: lease lost; another worker has it now", claim.job_id)
+        except OvertureError as e:
+            self.queue.fail(claim, str(e))
+            log.info("job %s: failed: %s", claim.job_id, e)
+        except Exception:
+            log.exception("job %s: unexpected error", claim.job_id)
+            self.queue.fail(claim, GENERIC_ERROR, retry=True)
+        finally:
+            reporter.close()
+            shutil.rmtree(tmp, ignore_errors=True)
+            if self.redis is not None:
+                try:
+                    self.redis.clear(claim.job_id)
+                except Exception:
+                    log.warning("could not clear progress in Redis", exc_info=True)
+
+    def _make(self, claim: Claim, reporter: JobReporter, out: Path) -> None:
+        from overture.pipeline import generate
+
+        kw = generate_kwargs(claim.options)
+        prompt = kw.pop("prompt", "")
+        reporter("starting", 0.0)
+        generate(
+            prompt,
+            **kw,
+            out=out,
+            soundfont=self.settings.soundfont,
+            workers=self.settings.render_workers,
+            progress=reporter,
+        )
+        reporter("storing the files", 1.0)
+        keys = store_folder(self.storage, out)
+        song = read_song_json(out)
+        if reporter.stop is not None:
+            raise reporter.stop
+
+        def make_track(s: Session) -> Track:
+            add_media(s, self.storage, keys)
+            track = new_track(claim.user_id, claim.options, keys, song)
+            s.add(track)
+            return track
+
+        track = self.queue.complete(claim, make_track)
+        if track is None:
+            raise LeaseLost("lease lost")
+        log.info("job %s: done, track %s", claim.job_id, track.id)
+
+
+def run_workers(settings: Settings, *, concurrency: int = 1, once: bool = False) -> int:
+    """Run ``concurrency`` workers: this process and, beyond one, child processes (the engine
+    keeps per-process render state, so workers do not share a process)."""
+    if concurrency <= 1:
+        return Worker(settings).run(once=once)
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    children = [
+        ctx.Process(target=_child, args=(settings, once), daemon=False)
+        for _ in range(concurrency - 1)
+    ]
+    for c in children:
+        c.start()
+    try:
+        return Worker(settings).run(once=once)
+    finally:
+        for c in children:
+            if not once:  # stopping: each child finishes its current job first
+                c.terminate()
+        for c in children:
+            c.join()
+
+
+def _child(settings: Settings, once: bool) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    Worker(settings).run(once=once)

@@ -1,0 +1,1 @@
+"""Tracks: finished songs in the library, their visibility, and their files."""

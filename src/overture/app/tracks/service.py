@@ -1,0 +1,194 @@
+"""The track library: turning a song folder into a stored ``Track``, who may see it, and
+which stored file each download name means.
+
+A private track is invisible to everyone but its owner: asking for it answers 404, exactly as
+for a track that does not exist, so ids cannot be probed. A deleted track is kept (its row,
+for credits of remixes) but answers 404 to everyone.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from overture.app.db import session_factory, utcnow
+from overture.app.errors import Forbidden, NotFound
+from overture.app.media.storage import Storage, content_type_for
+from overture.app.models import MediaObject, Track, User
+
+# Download name -> the track column holding its key.
+NAMED_FILES = {
+    "song.flac": "mix_key",
+    "song_instrumental.flac": "instrumental_key",
+    "song.mid": "midi_key",
+    "song.musicxml": "musicxml_key",
+    "song.lrc": "lrc_key",
+    "song.json": "song_json_key",
+}
+
+
+def store_folder(storage: Storage, folder: Path) -> dict[str, str]:
+    """Put every file of a song folder into ``storage``: relative name -> key."""
+    keys: dict[str, str] = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            keys[path.relative_to(folder).as_posix()] = storage.put(path)
+    return keys
+
+
+def add_media(s: Session, storage: Storage, keys: dict[str, str]) -> None:
+    """Record the stored files; a key already known (the same bytes) is left as it is."""
+    dialect = s.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for name, key in keys.items():
+        s.execute(
+            insert(MediaObject)
+            .values(
+                key=key,
+                size=storage.size(key),
+                content_type=content_type_for(name),
+                created_at=utcnow(),
+            )
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+
+
+def new_track(
+    owner_id: int, options: dict[str, Any], keys: dict[str, str], song: dict[str, Any]
+) -> Track:
+    """A private track from a song folder's stored files and its ``song.json``."""
+    spec = song.get("spec", {})
+    columns = {col: keys.get(name) for name, col in NAMED_FILES.items()}
+    if not columns["mix_key"]:
+        raise ValueError("the song folder has no song.flac")
+    stems = {
+        Path(n).stem: k for n, k in keys.items() if n.startswith("stems/") and n.endswith(".flac")
+    }
+    extra = {n: k for n, k in keys.items() if n not in NAMED_FILES and not n.startswith("stems/")}
+    moods = spec.get("moods") or []
+    return Track(
+        owner_id=owner_id,
+        title=str(song.get("title") or spec.get("title") or "Untitled")[:200],
+        prompt=options.get("prompt", ""),
+        genre=spec.get("genre"),
+        mood=", ".join(moods)[:200] or None,
+        tempo=spec.get("tempo"),
+        key=spec.get("key"),
+        duration=spec.get("duration"),
+        lyrics=options.get("lyrics"),
+        seed=song.get("seed", options.get("seed")),
+        visibility="private",
+        stems=stems,
+        extra_files=extra,
+        created_at=utcnow(),
+        **columns,
+    )
+
+
+def read_song_json(folder: Path) -> dict[str, Any]:
+    try:
+        return json.loads((folder / "song.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+class TrackService:
+    """Reading and changing tracks as a given user."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.Session = session_factory(engine)
+
+    def _visible(self, s: Session, track_id: str, user: User | None) -> Track:
+        track = s.get(Track, track_id)
+        if track is None or track.deleted_at is not None:
+            raise NotFound("no such track")
+        mine = user is not None and track.owner_id == user.id
+        if not mine and track.visibility != "public":
+            raise NotFound("no such track")
+        return track
+
+    def get(self, track_id: str, user: User | None) -> Track:
+        """The track if ``user`` may see it (theirs, or public); ``NotFound`` otherwise."""
+        with self.Session() as s:
+            return self._visible(s, track_id, user)
+
+    def list_mine(self, user: User, *, limit: int = 50, offset: int = 0) -> list[Track]:
+        with self.Session() as s:
+            q = (
+                select(Track)
+                .where(Track.owner_id == user.id, Track.deleted_at.is_(None))
+                .order_by(Track.created_at.desc(), Track.id)
+                .limit(limit)
+                .offset(offset)
+            )
+            return list(s.scalars(q))
+
+    def list_public(self, *, limit: int = 50, offset: int = 0) -> list[Track]:
+        with self.Session() as s:
+            q = (
+                select(Track)
+                .where(Track.visibility == "public", Track.deleted_at.is_(None))
+                .order_by(Track.published_at.desc(), Track.id)
+                .limit(limit)
+                .offset(offset)
+            )
+            return list(s.scalars(q))
+
+    def _changeable(self, s: Session, track_id: str, user: User, *, moderate: bool) -> Track:
+        track = self._visible(s, track_id, user)
+        if track.owner_id != user.id and not (moderate and user.role == "admin"):
+            raise Forbidden("only the track's creator can do that")
+        return track
+
+    def set_visibility(self, track_id: str, user: User, visibility: str) -> Track:
+        """Publish (``public``) or unpublish (``private``). Only the owner publishes; an
+        admin may also unpublish, to moderate."""
+        with self.Session.begin() as s:
+            track = self._changeable(s, track_id, user, moderate=visibility == "private")
+            if visibility == "public" and track.visibility != "public":
+                track.published_at = utcnow()
+            if visibility == "private":
+                track.published_at = None
+            track.visibility = visibility
+        return track
+
+    def delete(self, track_id: str, user: User) -> None:
+        """Delete a track (its owner, or an admin moderating a public one). The stored files
+        stay: other tracks may share their bytes."""
+        with self.Session.begin() as s:
+            track = self._changeable(s, track_id, user, moderate=True)
+            track.deleted_at = utcnow()
+            track.visibility = "private"
+
+    def creator_name(self, track: Track) -> str | None:
+        with self.Session() as s:
+            owner = s.get(User, track.owner_id)
+            return owner.display_name if owner else None
+
+
+def file_key(track: Track, name: str) -> str:
+    """The media key of a track's download ``name`` (``song.mid``, ``stems/drums.flac``,
+    ...); ``NotFound`` when the track has no such file."""
+    key: str | None = None
+    if name in NAMED_FILES:
+        key = getattr(track, NAMED_FILES[name])
+    elif name.startswith("stems/") and name.endswith(".flac"):
+        key = (track.stems or {}).get(name[len("stems/") : -len(".flac")])
+    else:
+        key = (track.extra_files or {}).get(name)
+    if not key:
+        raise NotFound(f"this track has no file {name!r}")
+    return key
+
+
+def file_names(track: Track) -> list[str]:
+    """Every download name of ``track``."""
+    names = [n for n, col in NAMED_FILES.items() if getattr(track, col)]
+    names += [f"stems/{stem}.flac" for stem in sorted(track.stems or {})]
+    names += sorted(track.extra_files or {})
+    return names

@@ -1,0 +1,77 @@
+"""The JSON shapes the API answers with, in one place so that every route shows a user, a
+job or a track the same way."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from overture.app.models import Job, Track, User
+from overture.app.tracks.service import file_names
+
+
+def when(t: datetime | None) -> str | None:
+    """An ISO 8601 UTC time, as the API writes every time."""
+    return None if t is None else t.isoformat(timespec="seconds") + "Z"
+
+
+def user_view(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "email": user.email,
+        "display_name": user.display_name,
+        "role": user.role,
+        "created_at": when(user.created_at),
+    }
+
+
+def job_view(job: Job, live: tuple[float, str] | None = None) -> dict[str, Any]:
+    progress, step = (job.progress, job.step)
+    if live is not None and job.state == "running":
+        progress, step = live
+    return {
+        "id": job.id,
+        "state": job.state,
+        "progress": round(progress or 0.0, 4),
+        "step": step,
+        "error": job.error,
+        "attempts": job.attempts,
+        "cancel_requested": job.cancel_requested,
+        "options": job.options,
+        "created_at": when(job.created_at),
+        "started_at": when(job.started_at),
+        "finished_at": when(job.finished_at),
+        "track_id": job.track_id,
+        "track_url": f"/api/tracks/{job.track_id}" if job.track_id else None,
+    }
+
+
+def track_view(track: Track, *, creator: str | None, mine: bool) -> dict[str, Any]:
+    base = f"/api/tracks/{track.id}"
+    source = None
+    if track.source_track_id or track.source_title:
+        source = {
+            "track_id": track.source_track_id,
+            "title": track.source_title,
+            "creator": track.source_creator,
+        }
+    return {
+        "id": track.id,
+        "title": track.title,
+        "creator": creator,
+        "mine": mine,
+        "prompt": track.prompt,
+        "genre": track.genre,
+        "mood": track.mood,
+        "tempo": track.tempo,
+        "key": track.key,
+        "duration": track.duration,
+        "lyrics": track.lyrics,
+        "seed": track.seed,
+        "visibility": track.visibility,
+        "published_at": when(track.published_at),
+        "created_at": when(track.created_at),
+        "audio_url": f"{base}/audio",
+        "files": [{"name": n, "url": f"{base}/files/{n}"} for n in file_names(track)],
+        "source": source,
+    }
