@@ -51,8 +51,9 @@ def main() -> None:
 )
 @click.option(
     "--voice",
-    type=click.Choice(["female", "male"], case_sensitive=False),
-    help="The voice that sings the --lyrics (default female).",
+    type=click.Choice(["female", "male", "breathy"], case_sensitive=False),
+    help="The voice that sings the --lyrics: female (the default), male, or breathy (a soft "
+    "female voice with more air).",
 )
 @click.option(
     "--loop", is_flag=True, help="A seamless loop: whole bars, the end runs into the start."
@@ -155,7 +156,7 @@ def generate(
     spec = song.spec
     click.echo(
         f"{spec.title}: {spec.genre}, {spec.key.name}, {spec.tempo:g} bpm, "
-        f"{spec.time_signature}, {spec.duration:g} s -> {song.out_dir}/song.flac "
+        f"{spec.time_signature}, {round(spec.duration, 1):g} s -> {song.out_dir}/song.flac "
         f"({song.timings.get('total', 0):.1f} s, critique {song.critique.get('score', 0):.2f})"
     )
 
