@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from starlette.responses import Response
 
 from overture.app.accounts.service import AccountService, SignedIn
+from overture.app.catalog.service import CatalogService
 from overture.app.errors import Forbidden, Unauthorized
 from overture.app.jobs.progress import RedisProgress
 from overture.app.jobs.queue import JobQueue
@@ -38,6 +39,7 @@ class Services:
     tracks: TrackService
     storage: Storage
     progress: RedisProgress | None
+    catalog: CatalogService
 
 
 def services(request: Request) -> Services:

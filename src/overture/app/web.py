@@ -14,6 +14,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from overture.app.accounts.routes import router as accounts_router
 from overture.app.accounts.service import AccountService
+from overture.app.catalog.routes import router as catalog_router
+from overture.app.catalog.service import CatalogService
 from overture.app.db import make_engine, migrate
 from overture.app.deps import Services, csrf_guard, services
 from overture.app.errors import AppError
@@ -45,6 +47,7 @@ def build_services(settings: Settings) -> Services:
         tracks=TrackService(engine),
         storage=LocalStorage(settings.media_dir),
         progress=RedisProgress(settings.redis_url) if settings.redis_url else None,
+        catalog=CatalogService(engine),
     )
 
 
@@ -100,4 +103,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(accounts_router)
     app.include_router(jobs_router)
     app.include_router(tracks_router)
+    app.include_router(catalog_router)
     return app

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from overture.app.catalog.service import reindex
 from overture.app.db import session_factory, utcnow
 from overture.app.errors import Forbidden, NotFound
 from overture.app.media.storage import Storage, content_type_for
@@ -155,6 +156,7 @@ class TrackService:
             if visibility == "private":
                 track.published_at = None
             track.visibility = visibility
+            reindex(s, track)
         return track
 
     def delete(self, track_id: str, user: User) -> None:
@@ -164,6 +166,7 @@ class TrackService:
             track = self._changeable(s, track_id, user, moderate=True)
             track.deleted_at = utcnow()
             track.visibility = "private"
+            reindex(s, track)
 
     def creator_name(self, track: Track) -> str | None:
         with self.Session() as s:

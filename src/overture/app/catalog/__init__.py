@@ -1,0 +1,1 @@
+"""Catalog: search and browse of public tracks."""
