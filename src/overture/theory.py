@@ -94,6 +94,15 @@ class Key:
         return tuple((self.tonic + s) % 12 for s in self.steps)
 
     @property
+    def scale_tones(self) -> frozenset[int]:
+        """Pitch classes that belong to the key: its scale and, in minor, the raised sixth
+        and seventh of melodic and harmonic minor."""
+        pcs = set(self.scale)
+        if self.mode == "minor":
+            pcs |= {(self.tonic + 9) % 12, (self.tonic + 11) % 12}
+        return frozenset(pcs)
+
+    @property
     def pentatonic(self) -> tuple[int, ...]:
         steps = MAJOR_PENTATONIC_STEPS if self.mode == "major" else MINOR_PENTATONIC_STEPS
         return tuple((self.tonic + s) % 12 for s in steps)

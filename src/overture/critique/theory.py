@@ -83,9 +83,7 @@ _INTERVALS = {
 
 def allowed_pitch_classes(key: Key, style: str) -> frozenset[int]:
     """The key's scale, widened by minor's raised sixth and seventh and by the blue notes."""
-    pcs = set(key.scale)
-    if key.mode == "minor":
-        pcs |= {(key.tonic + 9) % 12, (key.tonic + 11) % 12}
+    pcs = set(key.scale_tones)
     if style in BLUE_NOTE_STYLES:
         pcs |= {(key.tonic + 3) % 12, (key.tonic + 6) % 12, (key.tonic + 10) % 12}
     return frozenset(pcs)

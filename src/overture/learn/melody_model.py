@@ -47,10 +47,7 @@ from pathlib import Path
 import numpy as np
 
 from overture.learn import MODELS_DIR
-
-# Scale steps the likelihood is averaged over (minor: natural, plus the raised 6th and 7th).
-MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
-MINOR_SCALE = (0, 2, 3, 5, 7, 8, 9, 10, 11)
+from overture.theory import Key
 
 MODEL_FILE = "melody_model.npz"
 VERSION = "melody-ppm-1"
@@ -744,7 +741,7 @@ class MelodyModel:
         ic = self.information_content(
             pitches, durations, tonic=tonic, mode=mode, chord_roots=chord_roots
         )
-        scale = {(tonic + step) % 12 for step in (MAJOR_SCALE if mode == "major" else MINOR_SCALE)}
+        scale = Key(tonic, mode).scale_tones
         keep = np.array([p % 12 in scale for p in pitches], bool)
         return float(ic[keep].mean() if keep.sum() >= 2 else ic.mean())
 
