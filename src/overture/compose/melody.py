@@ -41,11 +41,12 @@ import numpy as np
 from overture.instruments import INSTRUMENTS
 from overture.plan import CHORUS_KINDS, VERSE_KINDS, Plan, PlanSection
 from overture.score import Note
-from overture.theory import Chord
+from overture.theory import Chord, Key
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from overture.learn.melody_model import MelodyModel
     from overture.think import Thinker
     from overture.think.loop import SectionChange
 
@@ -112,6 +113,26 @@ class Draft:
     longest_match: int  # notes shared with the closest corpus tune
     score: float  # lower is better
     reasons: list[str] = field(default_factory=list)
+
+
+def judge_line(model: MelodyModel, key: Key, notes: list[Note], roots: list[int]) -> Draft:
+    """A draft line judged as every drafter judges it: its mean information content
+    (:meth:`MelodyModel.mean_ic`, with the chord root under each note), its distance from the
+    human figure, and its longest run shared with a corpus tune (a copy costs 100)."""
+    from overture.learn.originality import longest_match
+
+    if len(notes) < 2:
+        return Draft(notes, human_ic(), 0, 0.0)
+    pitches = [n.pitch for n in notes]
+    durs = [n.duration for n in notes]
+    ic = model.mean_ic(pitches, durs, tonic=key.tonic, mode=key.mode, chord_roots=roots)
+    match = longest_match(pitches, durs).notes
+    score = abs(ic - human_ic())
+    reasons = [f"information content {ic:.2f} bits/note"]
+    if match >= ORIGINALITY_LIMIT:
+        score += 100.0
+        reasons.append(f"shares {match} notes with a corpus tune")
+    return Draft(notes, ic, match, score, reasons)
 
 
 @lru_cache(maxsize=1)
@@ -887,23 +908,9 @@ class MelodyWriter:
 
     def judge(self, notes: list[Note]) -> Draft:
         """Information content (learned model) and originality (corpus) of a draft."""
-        from overture.learn.originality import longest_match
-
-        if len(notes) < 2:
-            return Draft(notes, human_ic(), 0, 0.0)
-        pitches = [n.pitch for n in notes]
-        durs = [n.duration for n in notes]
-        roots = [self._chord_at(n.start).root for n in notes]
-        ic = self.model.mean_ic(
-            pitches, durs, tonic=self.plan.key.tonic, mode=self.plan.key.mode, chord_roots=roots
+        return judge_line(
+            self.model, self.plan.key, notes, [self._chord_at(n.start).root for n in notes]
         )
-        match = longest_match(pitches, durs).notes
-        score = abs(ic - human_ic())
-        reasons = [f"information content {ic:.2f} bits/note"]
-        if match >= ORIGINALITY_LIMIT:
-            score += 100.0
-            reasons.append(f"shares {match} notes with a corpus tune")
-        return Draft(notes, ic, match, score, reasons)
 
     def draft_rng(self, s: PlanSection, attempt: int, salt: int = 0) -> random.Random:
         """The random stream of draft ``attempt`` of ``s`` (``salt``: a fresh set of drafts);

@@ -594,16 +594,10 @@ class SettingDrafter:
         return [replace(n, start=n.start + offset) for n in line]
 
     def judge(self, notes: list[Note]) -> Draft:
-        from overture.compose.melody import ORIGINALITY_LIMIT, Draft, human_ic
-        from overture.learn.originality import longest_match
+        from overture.compose.melody import judge_line
 
-        pitches, durs = [n.pitch for n in notes], [n.duration for n in notes]
         roots = [self.setter.root_at(n.start + self._offset) for n in notes]
-        key = self.plan.key
-        ic = self.model.mean_ic(pitches, durs, tonic=key.tonic, mode=key.mode, chord_roots=roots)
-        match = longest_match(pitches, durs).notes if len(notes) >= 2 else 0
-        score = abs(ic - human_ic()) + (100.0 if match >= ORIGINALITY_LIMIT else 0.0)
-        return Draft(notes, ic if math.isfinite(ic) else human_ic(), match, score)
+        return judge_line(self.model, self.plan.key, notes, roots)
 
     def contrast_fault(self, s: PlanSection, notes: Sequence[Note]) -> str | None:
         return None  # each section kind has its register in the voice (the chorus higher)
