@@ -240,6 +240,10 @@ class Thinker:
                 )
             judged.append(_Judged(entry, notes, original, verdicts, original and not clash))
             self.trace.drafts.append(entry)
+            self._say(
+                f"{s.id} draft {entry.attempt}: {score:.2f}"
+                + (f" ({entry.reason})" if entry.reason else "")
+            )
             in_round += 1
             if attempt >= self.budget:
                 # The budget is spent: draft on while no draft is original, or (a little
@@ -264,15 +268,15 @@ class Thinker:
             weakest, detail = _weakest(best_round)
             tried.append(change)
             change = choose_change(weakest, detail, tried)
+            why = (
+                f"best of round {round_no} scored {best_round.entry.combined:.2f}, "
+                f"under the bar {self.bar:.2f}"
+                if best_round is not None
+                else f"no usable draft in round {round_no}"
+            )
             for j in judged:
                 if j.entry.round == round_no:
                     j.entry.status = RETRACTED
-                    why = (
-                        f"best of round {round_no} scored {best_round.entry.combined:.2f}, "
-                        f"under the bar {self.bar:.2f}"
-                        if best_round is not None
-                        else f"no usable draft in round {round_no}"
-                    )
                     j.entry.reason = "; ".join(
                         x
                         for x in (
@@ -283,6 +287,10 @@ class Thinker:
                         )
                         if x
                     )
+            self._say(
+                f"retracted {s.id} round {round_no}: {why}; weakest critic {weakest}; "
+                f"re-planned: {change.describe()}"
+            )
             round_no += 1
             in_round = 0
             remaining = self.budget - attempt
@@ -307,7 +315,13 @@ class Thinker:
                     why = f"{gap:.2f} under the kept draft #{best.entry.attempt}"
                     j.entry.reason = "; ".join(x for x in (j.entry.reason, why) if x)
         self.chosen[s.id] = best.notes
+        self._say(f"kept {s.id} draft {best.entry.attempt} ({best.entry.combined:.2f})")
         return best.notes
+
+    def _say(self, line: str) -> None:
+        """Report a verdict as a step, so that a watcher sees the reasoning as it happens."""
+        if self.step is not None:
+            self.step(line)
 
 
 def _weakest(best: _Judged | None) -> tuple[str, str]:
