@@ -49,13 +49,20 @@ def test_a_real_song_becomes_a_track(settings: Settings, database_url: str) -> N
     app = create_app(settings)
     client = make_client(app)
     sign_up(client, "ada@example.com")
-    job = client.post("/api/jobs", json=TINY).json()
+    job = client.post("/api/jobs", json={**TINY, "duration": 12}).json()  # a drafted verse
     assert Worker(settings).run(once=True) == 1
     done = client.get(f"/api/jobs/{job['id']}").json()
     assert done["state"] == "succeeded", done
     assert done["progress"] == 1 and done["attempts"] == 1 and done["track_id"]
+    # The engine's reasoning, as a person watching the job saw it: drafts, verdicts, keeps.
+    log = done["log"]
+    assert log[0] == "starting" and log[-1] == "storing the files"
+    drafted = [line for line in log if line.startswith("drafting ")]
+    judged = [line for line in log if " draft " in line and ": " in line]
+    kept = [line for line in log if line.startswith("kept ")]
+    assert drafted and len(judged) == len(drafted) and kept
     track = client.get(done["track_url"]).json()
-    assert track["visibility"] == "private" and track["duration"] == pytest.approx(8, abs=1)
+    assert track["visibility"] == "private" and track["duration"] == pytest.approx(12, abs=1)
     assert track["genre"] and track["tempo"] and track["key"] and track["seed"] == 2
     names = {f["name"] for f in track["files"]}
     assert {"song.flac", "song.mid", "song.musicxml", "song.json", "score.json"} <= names
@@ -64,6 +71,13 @@ def test_a_real_song_becomes_a_track(settings: Settings, database_url: str) -> N
     assert audio.status_code == 200 and audio.content[:4] == b"fLaC"
     song = client.get(f"/api/tracks/{track['id']}/files/song.json").json()
     assert song["title"] == track["title"]
+    peaks = client.get(track["waveform_url"]).json()["peaks"]
+    assert len(peaks) == 800 and max(peaks) == 1.0 and min(peaks) < 0.5
+    cover = client.get(track["cover_url"])
+    assert cover.status_code == 200 and cover.headers["content-type"].startswith("image/svg")
+    assert track["title"] in cover.text
+    again = client.get(track["cover_url"], headers={"If-None-Match": cover.headers["etag"]})
+    assert again.status_code == 304
     assert leftover_folders(job["id"]) == []
 
 
@@ -117,10 +131,16 @@ def test_progress_goes_through_redis(
         )
     )
     assert live["state"] == "running" and live["progress"] == pytest.approx(0.4)
-    assert worker.redis is not None and worker.redis.read(job_id) == (0.4, "drafting the chorus")
+    steps = ["starting", "drafting the chorus"]
+    assert worker.redis is not None and worker.redis.read(job_id) == (0.4, steps[-1], steps)
+    # The database is written once a minute here: the live log came from Redis.
+    assert live["log"] == steps and live["log_size"] == 2
+    assert client.get(f"/api/jobs/{job_id}?since=1").json()["log"] == steps[1:]
     go_on.set()
     thread.join(30)
-    assert client.get(f"/api/jobs/{job_id}").json()["state"] == "succeeded"
+    done = client.get(f"/api/jobs/{job_id}").json()
+    assert done["state"] == "succeeded"
+    assert done["log"] == [*steps, "storing the files"]  # the whole log, kept in the database
     assert worker.redis.read(job_id) is None  # the database has the final word
 
 

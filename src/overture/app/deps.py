@@ -15,6 +15,7 @@ from overture.app.catalog.service import CatalogService
 from overture.app.errors import Forbidden, Unauthorized
 from overture.app.jobs.progress import RedisProgress
 from overture.app.jobs.queue import JobQueue
+from overture.app.limits import RateLimiter
 from overture.app.media.storage import Storage
 from overture.app.models import User
 from overture.app.settings import Settings
@@ -40,10 +41,16 @@ class Services:
     storage: Storage
     progress: RedisProgress | None
     catalog: CatalogService
+    limiter: RateLimiter
 
 
 def services(request: Request) -> Services:
     return request.app.state.services
+
+
+def client_ip(request: Request) -> str:
+    """The address the request came from (the proxy's, behind one)."""
+    return request.client.host if request.client else "unknown"
 
 
 def session_token(request: Request) -> str | None:

@@ -39,3 +39,9 @@ class Conflict(AppError):
 
 class TooManyJobs(AppError):
     status = 429
+
+
+class TooManyRequests(AppError):
+    """A rate limit was hit; ``retry_after`` (seconds) goes into the body and the header."""
+
+    status = 429

@@ -92,8 +92,12 @@ class Track(Base):
     source_creator: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    play_count: Mapped[int] = mapped_column(Integer, default=0)
 
-    __table_args__ = (Index("ix_tracks_public", "visibility", "published_at"),)
+    __table_args__ = (
+        Index("ix_tracks_public", "visibility", "published_at"),
+        Index("ix_tracks_popular", "visibility", "play_count"),
+    )
 
 
 class Job(Base):
@@ -116,5 +120,31 @@ class Job(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
     track_id: Mapped[str | None] = mapped_column(ForeignKey("tracks.id", ondelete="SET NULL"))
+    # The engine's steps and verdicts as they happened ("chorus1 draft 2: 0.71", ...).
+    log: Mapped[list[str] | None] = mapped_column(JSON)
+    publish: Mapped[bool] = mapped_column(Boolean, default=False)  # publish the track when done
 
     __table_args__ = (Index("ix_jobs_state_created", "state", "created_at"),)
+
+
+class Play(Base):
+    """A listener played a track on a day (counted once per listener and day)."""
+
+    __tablename__ = "plays"
+
+    track_id: Mapped[str] = mapped_column(
+        ForeignKey("tracks.id", ondelete="CASCADE"), primary_key=True
+    )
+    listener: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class RateLimit(Base):
+    """A fixed-window counter, for rate limits when Redis is not configured."""
+
+    __tablename__ = "rate_limits"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(DateTime)
+    count: Mapped[int] = mapped_column(Integer)

@@ -25,10 +25,17 @@ def user_view(user: User) -> dict[str, Any]:
     }
 
 
-def job_view(job: Job, live: tuple[float, str] | None = None) -> dict[str, Any]:
-    progress, step = (job.progress, job.step)
+def job_view(
+    job: Job, live: tuple[float, str, list[str]] | None = None, *, log_from: int | None = None
+) -> dict[str, Any]:
+    """A job; with ``log_from``, its log of steps from that line on (``log_size`` says how
+    many lines there are, to ask for the next ones)."""
+    progress, step, log = job.progress, job.step, job.log or []
     if live is not None and job.state == "running":
-        progress, step = live
+        progress, step, log = live
+    extra: dict[str, Any] = {}
+    if log_from is not None:
+        extra = {"log": log[log_from:], "log_from": log_from, "log_size": len(log)}
     return {
         "id": job.id,
         "state": job.state,
@@ -43,6 +50,8 @@ def job_view(job: Job, live: tuple[float, str] | None = None) -> dict[str, Any]:
         "finished_at": when(job.finished_at),
         "track_id": job.track_id,
         "track_url": f"/api/tracks/{job.track_id}" if job.track_id else None,
+        "publish": bool(job.publish),
+        **extra,
     }
 
 
@@ -74,4 +83,7 @@ def track_view(track: Track, *, creator: str | None, mine: bool) -> dict[str, An
         "audio_url": f"{base}/audio",
         "files": [{"name": n, "url": f"{base}/files/{n}"} for n in file_names(track)],
         "source": source,
+        "plays": track.play_count or 0,
+        "cover_url": f"{base}/cover.svg",
+        "waveform_url": f"{base}/waveform",
     }

@@ -22,6 +22,7 @@ from overture.app.errors import AppError
 from overture.app.jobs.progress import RedisProgress
 from overture.app.jobs.queue import JobQueue
 from overture.app.jobs.routes import router as jobs_router
+from overture.app.limits import DatabaseCounter, RateLimiter, RedisCounter
 from overture.app.media.storage import LocalStorage
 from overture.app.settings import Settings
 from overture.app.tracks.routes import router as tracks_router
@@ -35,6 +36,8 @@ def build_services(settings: Settings) -> Services:
     settings = settings.with_secret()
     engine = make_engine(settings.database_url)
     migrate(engine)
+    progress = RedisProgress(settings.redis_url) if settings.redis_url else None
+    counter = RedisCounter(progress.client) if progress else DatabaseCounter(engine)
     return Services(
         settings=settings,
         engine=engine,
@@ -46,8 +49,9 @@ def build_services(settings: Settings) -> Services:
         ),
         tracks=TrackService(engine),
         storage=LocalStorage(settings.media_dir),
-        progress=RedisProgress(settings.redis_url) if settings.redis_url else None,
+        progress=progress,
         catalog=CatalogService(engine),
+        limiter=RateLimiter(counter),
     )
 
 
@@ -76,7 +80,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(AppError)
     async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
-        return JSONResponse({"error": exc.message, **exc.extra}, status_code=exc.status)
+        headers = {}
+        if "retry_after" in exc.extra:
+            headers["Retry-After"] = str(exc.extra["retry_after"])
+        return JSONResponse(
+            {"error": exc.message, **exc.extra}, status_code=exc.status, headers=headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -16,12 +16,14 @@ from overture.app.accounts.service import SignedIn
 from overture.app.deps import (
     CurrentUser,
     clear_session_cookies,
+    client_ip,
     is_form,
     services,
     session_token,
     set_session_cookies,
 )
-from overture.app.errors import Invalid
+from overture.app.errors import Invalid, Unauthorized
+from overture.app.limits import SIGNIN_PER_EMAIL, SIGNIN_PER_IP, SIGNUP_PER_IP
 from overture.app.views import user_view
 
 router = APIRouter(prefix="/api", tags=["accounts"])
@@ -100,16 +102,29 @@ async def sign_up(request: Request) -> Response:
     holds the user and the CSRF token to send as ``X-CSRF-Token``."""
     fields = await _fields(request)
     form = _parse(SignUp, fields)
-    signed = services(request).accounts.sign_up(form.email, form.password, form.display_name)
+    svc = services(request)
+    svc.limiter.hit(SIGNUP_PER_IP, client_ip(request))
+    signed = svc.accounts.sign_up(form.email, form.password, form.display_name)
     return _signed_in(request, fields, signed, 201)
 
 
 @router.post("/signin", openapi_extra=_body_doc(SignIn))
 async def sign_in(request: Request) -> Response:
-    """Sign in with email and password (401 when either is wrong)."""
+    """Sign in with email and password (401 when either is wrong). Wrong attempts are
+    limited per address and per account (429 with ``Retry-After`` beyond that)."""
     fields = await _fields(request)
     form = _parse(SignIn, fields)
-    signed = services(request).accounts.sign_in(form.email, form.password)
+    svc = services(request)
+    ip, email = client_ip(request), form.email.strip().lower()
+    svc.limiter.check(SIGNIN_PER_IP, ip)
+    svc.limiter.check(SIGNIN_PER_EMAIL, email)
+    try:
+        signed = svc.accounts.sign_in(form.email, form.password)
+    except Unauthorized:
+        svc.limiter.hit(SIGNIN_PER_IP, ip)
+        svc.limiter.hit(SIGNIN_PER_EMAIL, email)
+        raise
+    svc.limiter.reset(SIGNIN_PER_EMAIL, email)
     return _signed_in(request, fields, signed, 200)
 
 

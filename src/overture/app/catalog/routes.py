@@ -52,8 +52,8 @@ def browse(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> list[dict[str, Any]]:
-    """Public tracks, optionally of a genre and a mood. ``popular`` orders by publication
-    time for now (there is no play count yet), as ``new`` does."""
+    """Public tracks, optionally of a genre and a mood; ``new`` (newest first) or
+    ``popular`` (most played first; a listener's plays of a track count once a day)."""
     tracks = catalog(request).browse(genre=genre, mood=mood, sort=sort, limit=limit, offset=offset)
     return _views(request, tracks)
 

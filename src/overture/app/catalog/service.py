@@ -168,8 +168,8 @@ class CatalogService:
         offset: int = 0,
     ) -> list[Track]:
         """Public tracks, optionally of one genre and with a mood (a word of the track's
-        moods, case-insensitive). ``popular`` has no play count to go by yet, so it orders
-        by ``published_at`` like ``new``; both newest first."""
+        moods, case-insensitive): ``new`` newest first, ``popular`` most played first (a
+        listener's plays count once a day), newest first among equals."""
         if sort not in SORTS:
             raise Invalid(f"sort: one of {', '.join(SORTS)}")
         q = select(Track).where(_public())
@@ -177,7 +177,10 @@ class CatalogService:
             q = q.where(func.lower(Track.genre) == genre.strip().lower())
         if mood:
             q = q.where(func.lower(Track.mood).contains(mood.strip().lower(), autoescape=True))
-        q = q.order_by(Track.published_at.desc(), Track.id).limit(limit).offset(offset)
+        order = [Track.published_at.desc(), Track.id]
+        if sort == "popular":
+            order.insert(0, Track.play_count.desc())
+        q = q.order_by(*order).limit(limit).offset(offset)
         with self.Session() as s:
             return list(s.scalars(q))
 

@@ -50,6 +50,7 @@ class Claim:
     user_id: int
     options: dict[str, Any]
     attempts: int
+    publish: bool = False  # publish the track when it is made
 
 
 class JobQueue:
@@ -63,10 +64,18 @@ class JobQueue:
 
     # -- the web side ------------------------------------------------------------------
 
-    def enqueue(self, user_id: int, options: dict[str, Any], *, limit: int | None = None) -> Job:
-        """Add a job for ``user_id``; ``TooManyJobs`` when they already have ``limit`` jobs
-        queued or running. The user's row is written first, which locks it on both backends:
-        two requests of one user cannot both pass the count."""
+    def enqueue(
+        self,
+        user_id: int,
+        options: dict[str, Any],
+        *,
+        limit: int | None = None,
+        publish: bool = False,
+    ) -> Job:
+        """Add a job for ``user_id`` (whose track is published when made, with ``publish``);
+        ``TooManyJobs`` when they already have ``limit`` jobs queued or running. The user's
+        row is written first, which locks it on both backends: two requests of one user
+        cannot both pass the count."""
         with self.Session.begin() as s:
             locked = s.execute(
                 update(User).where(User.id == user_id).values(display_name=User.display_name)
@@ -87,6 +96,8 @@ class JobQueue:
                     )
             job = Job(user_id=user_id, options=options, state="queued", progress=0.0, attempts=0)
             job.cancel_requested = False
+            job.publish = publish
+            job.log = []
             job.created_at = utcnow()
             s.add(job)
         return job
@@ -172,6 +183,7 @@ class JobQueue:
             attempts=Job.attempts + 1,
             started_at=func.coalesce(Job.started_at, now),
             step="starting",
+            log=[],  # an attempt's log starts afresh
         )
         with self.Session.begin() as s:
             if is_sqlite(self.engine):
@@ -198,23 +210,31 @@ class JobQueue:
             if job_id is None:
                 return None
             row = s.execute(
-                select(Job.user_id, Job.options, Job.attempts).where(Job.id == job_id)
+                select(Job.user_id, Job.options, Job.attempts, Job.publish).where(Job.id == job_id)
             ).one()
-        return Claim(job_id, owner, row.user_id, dict(row.options), row.attempts)
+        return Claim(job_id, owner, row.user_id, dict(row.options), row.attempts, bool(row.publish))
 
     def _held(self, claim: Claim) -> Any:
         return and_(Job.id == claim.job_id, Job.lease_owner == claim.owner, Job.state == "running")
 
     def renew(
-        self, claim: Claim, *, progress: float | None = None, step: str | None = None
+        self,
+        claim: Claim,
+        *,
+        progress: float | None = None,
+        step: str | None = None,
+        log: list[str] | None = None,
     ) -> LeaseStatus:
-        """Extend the lease (and record progress, when given). ``cancel`` when the job's
+        """Extend the lease (and record progress, the current step and the log of steps so
+        far, when given). ``cancel`` when the job's
         owner asked to cancel it, ``lost`` when this worker no longer holds it."""
         values: dict[str, Any] = {"lease_expires_at": utcnow() + self.lease}
         if progress is not None:
             values["progress"] = max(0.0, min(1.0, progress))
         if step is not None:
             values["step"] = step[:200]
+        if log is not None:
+            values["log"] = list(log)
         with self.Session.begin() as s:
             flag = s.execute(
                 update(Job)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
 from overture.app.deps import CurrentUser, services
 from overture.app.errors import Forbidden, NotFound
@@ -15,7 +15,7 @@ from overture.app.views import job_view
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 
 
-def _view(request: Request, job: Job) -> dict[str, Any]:
+def _view(request: Request, job: Job, log_from: int | None = None) -> dict[str, Any]:
     live = None
     progress = services(request).progress
     if progress is not None and job.state == "running":
@@ -23,7 +23,7 @@ def _view(request: Request, job: Job) -> dict[str, Any]:
             live = progress.read(job.id)
         except Exception:  # fall back on the database's slightly older figures
             live = None
-    return job_view(job, live)
+    return job_view(job, live, log_from=log_from)
 
 
 def _mine(request: Request, job_id: str, user: User) -> Job:
@@ -53,11 +53,17 @@ def my_jobs(request: Request, user: CurrentUser) -> dict[str, Any]:
 
 
 @router.get("/{job_id}")
-def get_job(request: Request, job_id: str, user: CurrentUser) -> dict[str, Any]:
+def get_job(
+    request: Request,
+    job_id: str,
+    user: CurrentUser,
+    since: Annotated[int, Query(ge=0, description="The first line of the log to send.")] = 0,
+) -> dict[str, Any]:
     """A job of yours: its state (queued, running, succeeded, failed, cancelled), progress
-    (0..1), the current step of the engine's reasoning, the error in words when it failed,
-    and the track when it succeeded."""
-    return _view(request, _mine(request, job_id, user))
+    (0..1), the current step of the engine's reasoning and its log of steps and verdicts
+    from line ``since`` on ("chorus1 draft 2: 0.71", "retracted verse1 round 1: ..."), the
+    error in words when it failed, and the track when it succeeded."""
+    return _view(request, _mine(request, job_id, user), log_from=since)
 
 
 @router.post("/{job_id}/cancel")

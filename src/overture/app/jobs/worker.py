@@ -12,6 +12,7 @@ transaction, which checks that this worker still holds the lease.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -32,11 +33,19 @@ from overture.app.jobs.service import generate_kwargs
 from overture.app.media.storage import LocalStorage, Storage
 from overture.app.models import Track
 from overture.app.settings import Settings
-from overture.app.tracks.service import add_media, new_track, read_song_json, store_folder
+from overture.app.tracks.art import WAVEFORM_FILE, WAVEFORM_POINTS, waveform_peaks
+from overture.app.tracks.service import (
+    add_media,
+    new_track,
+    publish,
+    read_song_json,
+    store_folder,
+)
 from overture.errors import OvertureError
 
 log = logging.getLogger(__name__)
 
+MAX_LOG = 2000  # lines of a job's log of steps; a longer log ends with an ellipsis
 GENERIC_ERROR = "the song could not be made because of an error in the service; try again later"
 
 
@@ -68,6 +77,9 @@ class JobReporter:
         self.redis = redis
         self.db_every = db_every
         self.stop: Stopped | None = None
+        self.log: list[str] = []  # the steps so far, each once in a row
+        self._sent_redis = 0
+        self._sent_db = 0
         self._last_db = 0.0
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
@@ -83,17 +95,40 @@ class JobReporter:
             raise self.stop
         fraction = max(0.0, min(1.0, float(fraction)))
         step = str(stage)[:200]
+        self._note(step)
         if self.redis is not None:
             try:
-                self.redis.write(self.claim.job_id, fraction, step)
+                self.redis.write(self.claim.job_id, fraction, step, self.log[self._sent_redis :])
+                self._sent_redis = len(self.log)
             except Exception:  # progress is a nicety: a Redis hiccup must not fail the song
                 log.warning("could not write progress to Redis", exc_info=True)
         now = time.monotonic()
         if now - self._last_db >= self.db_every:
             self._last_db = now
-            self._apply(self.queue.renew(self.claim, progress=fraction, step=step))
+            self._write_db(fraction, step)
         if self.stop is not None:
             raise self.stop
+
+    def _note(self, step: str) -> None:
+        if self.log and self.log[-1] == step:
+            return
+        if len(self.log) < MAX_LOG:
+            self.log.append(step)
+        elif self.log[-1] != "…":
+            self.log.append("…")
+
+    def _write_db(self, fraction: float | None, step: str | None) -> None:
+        fresh = len(self.log) != self._sent_db
+        status = self.queue.renew(
+            self.claim, progress=fraction, step=step, log=self.log if fresh else None
+        )
+        self._sent_db = len(self.log)
+        self._apply(status)
+
+    def flush(self) -> None:
+        """Write the log so far to the database now (before the job ends)."""
+        if len(self.log) != self._sent_db:
+            self._write_db(None, None)
 
     def _renew(self, every: float) -> None:
         while not self._done.wait(every):
@@ -188,6 +223,7 @@ class Worker:
         except LeaseLost:
             log.warning("job %s: lease lost; another worker has it now", claim.job_id)
         except OvertureError as e:
+            reporter.flush()
             self.queue.fail(claim, str(e))
             log.info("job %s: failed: %s", claim.job_id, e)
         except Exception:
@@ -207,7 +243,9 @@ class Worker:
 
         kw = generate_kwargs(claim.options)
         prompt = kw.pop("prompt", "")
-        reporter("starting", 0.0)
+        reporter(
+            "starting" if claim.attempts == 1 else f"starting again (attempt {claim.attempts})", 0.0
+        )
         generate(
             prompt,
             **kw,
@@ -217,6 +255,12 @@ class Worker:
             progress=reporter,
         )
         reporter("storing the files", 1.0)
+        reporter.flush()
+        try:
+            peaks = waveform_peaks(out / "song.flac", points=WAVEFORM_POINTS)
+            (out / WAVEFORM_FILE).write_text(json.dumps({"peaks": peaks}), encoding="utf-8")
+        except ValueError:  # the player draws a flat line; the song itself is fine
+            log.warning("job %s: no waveform", claim.job_id, exc_info=True)
         keys = store_folder(self.storage, out)
         song = read_song_json(out)
         if reporter.stop is not None:
@@ -226,6 +270,9 @@ class Worker:
             add_media(s, self.storage, keys)
             track = new_track(claim.user_id, claim.options, keys, song)
             s.add(track)
+            if claim.publish:
+                s.flush()
+                publish(s, track)
             return track
 
         track = self.queue.complete(claim, make_track)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from functools import lru_cache
 from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from overture.app.deps import CurrentUser, Limit, Offset, optional_user, services
-from overture.app.media.http import media_response
-from overture.app.media.storage import content_type_for
+from overture.app.deps import CurrentUser, Limit, Offset, client_ip, optional_user, services
+from overture.app.errors import NotFound
+from overture.app.media.http import CACHE_CONTROL, media_response
+from overture.app.media.storage import LocalStorage, Storage, content_type_for
 from overture.app.models import Track, User
+from overture.app.tracks.art import WAVEFORM_FILE, WAVEFORM_POINTS, cover_svg, waveform_peaks
 from overture.app.tracks.service import file_key
 from overture.app.views import track_view
 
@@ -71,6 +76,87 @@ def delete_track(request: Request, track_id: str, user: CurrentUser) -> Response
     """Delete your track (an admin may delete any public one)."""
     services(request).tracks.delete(track_id, user)
     return Response(status_code=204)
+
+
+@router.post("/{track_id}/play")
+def play(request: Request, track_id: str) -> dict[str, Any]:
+    """Count a play (the player calls this when a track starts). Signed in or not; a
+    listener counts once a day per track, and a creator's own plays do not count."""
+    user = optional_user(request)
+    if user is not None:
+        who = f"user:{user.id}"
+    else:
+        agent = request.headers.get("user-agent", "")
+        who = f"anon:{client_ip(request)}:{agent}"
+    listener = hashlib.sha256(who.encode("utf-8")).hexdigest()
+    counted = services(request).tracks.record_play(track_id, user, listener)
+    return {"counted": counted}
+
+
+def _derived(request: Request, body: bytes, content_type: str) -> Response:
+    """A response for bytes made from a track (its cover, its waveform), with an ETag."""
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
+    if request.headers.get("if-none-match", "").strip() == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=content_type, headers=headers)
+
+
+def _stored_json(storage: Storage, key: str | None) -> dict[str, Any] | None:
+    if not key:
+        return None
+    try:
+        with storage.open(key) as f:
+            value = json.loads(f.read())
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+@lru_cache(maxsize=256)
+def _cover(
+    storage: Storage, song_key: str | None, score_key: str | None, title: str, creator: str | None
+) -> bytes:
+    song = _stored_json(storage, song_key) or {}
+    score = _stored_json(storage, score_key)
+    return cover_svg(song, title=title, creator=creator, score=score).encode("utf-8")
+
+
+@lru_cache(maxsize=256)
+def _waveform(storage: Storage, mix_key: str) -> bytes:
+    path = storage.path(mix_key) if isinstance(storage, LocalStorage) else None
+    if path is None:
+        raise NotFound("this track has no waveform")
+    try:
+        peaks = waveform_peaks(path, points=WAVEFORM_POINTS)
+    except ValueError:
+        raise NotFound("this track's audio cannot be read for a waveform") from None
+    return json.dumps({"peaks": peaks}).encode("utf-8")
+
+
+@router.get("/{track_id}/cover.svg")
+def cover(request: Request, track_id: str) -> Response:
+    """The track's cover, drawn from the song itself (its key, moods, form, energy and
+    tune): the same song always gets the same picture."""
+    svc = services(request)
+    track = svc.tracks.get(track_id, optional_user(request))
+    creator = svc.tracks.creator_name(track)
+    score_key = (track.extra_files or {}).get("score.json")
+    body = _cover(svc.storage, track.song_json_key, score_key, track.title, creator)
+    return _derived(request, body, "image/svg+xml")
+
+
+@router.get("/{track_id}/waveform")
+def waveform(request: Request, track_id: str) -> Response:
+    """``{"peaks": [...]}``: the mix's loudest level in each of 800 equal slices (0..1),
+    for drawing the player's waveform."""
+    svc = services(request)
+    track = svc.tracks.get(track_id, optional_user(request))
+    stored = (track.extra_files or {}).get(WAVEFORM_FILE)
+    if stored:
+        with svc.storage.open(stored) as f:
+            return _derived(request, f.read(), "application/json")
+    return _derived(request, _waveform(svc.storage, track.mix_key), "application/json")
 
 
 @router.get("/{track_id}/audio")

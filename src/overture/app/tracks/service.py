@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -20,7 +20,7 @@ from overture.app.catalog.service import reindex
 from overture.app.db import session_factory, utcnow
 from overture.app.errors import Forbidden, NotFound
 from overture.app.media.storage import Storage, content_type_for
-from overture.app.models import MediaObject, Track, User
+from overture.app.models import MediaObject, Play, Track, User
 
 # Download name -> the track column holding its key.
 NAMED_FILES = {
@@ -91,6 +91,14 @@ def new_track(
     )
 
 
+def publish(s: Session, track: Track) -> None:
+    """Make ``track`` public (from now, unless it already was) and put it in the catalog."""
+    if track.visibility != "public":
+        track.published_at = utcnow()
+    track.visibility = "public"
+    reindex(s, track)
+
+
 def read_song_json(folder: Path) -> dict[str, Any]:
     try:
         return json.loads((folder / "song.json").read_text(encoding="utf-8"))
@@ -151,12 +159,12 @@ class TrackService:
         admin may also unpublish, to moderate."""
         with self.Session.begin() as s:
             track = self._changeable(s, track_id, user, moderate=visibility == "private")
-            if visibility == "public" and track.visibility != "public":
-                track.published_at = utcnow()
-            if visibility == "private":
+            if visibility == "public":
+                publish(s, track)
+            else:
                 track.published_at = None
-            track.visibility = visibility
-            reindex(s, track)
+                track.visibility = "private"
+                reindex(s, track)
         return track
 
     def delete(self, track_id: str, user: User) -> None:
@@ -167,6 +175,32 @@ class TrackService:
             track.deleted_at = utcnow()
             track.visibility = "private"
             reindex(s, track)
+
+    def record_play(self, track_id: str, user: User | None, listener: str) -> bool:
+        """Count a play of a track ``user`` may see, by ``listener`` (a hash that stands for
+        the person: their account, or their address and browser). A listener counts once a
+        day per track, and a creator's own plays do not count. True when it counted."""
+        now = utcnow()
+        with self.Session.begin() as s:
+            track = self._visible(s, track_id, user)
+            if user is not None and user.id == track.owner_id:
+                return False
+            dialect = s.get_bind().dialect.name
+            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            added = s.execute(
+                insert(Play)
+                .values(track_id=track.id, listener=listener, day=now.date().isoformat())
+                .values(created_at=now)
+                .on_conflict_do_nothing()
+                .returning(Play.track_id)
+            ).first()
+            if added is not None:
+                s.execute(
+                    update(Track)
+                    .where(Track.id == track.id)
+                    .values(play_count=Track.play_count + 1)
+                )
+            return added is not None
 
     def creator_name(self, track: Track) -> str | None:
         with self.Session() as s:
