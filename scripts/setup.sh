@@ -8,6 +8,7 @@ APT_PACKAGES=(
   fluidsynth libfluidsynth3 musescore-general-soundfont timgm6mb-soundfont
   espeak-ng ffmpeg libsndfile1 build-essential python3-dev python3-venv
   postgresql redis-server
+  chromium fonts-noto-cjk
 )
 
 missing=()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -191,18 +191,64 @@ def _app_settings() -> Settings:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=int, default=8000, show_default=True, help="Port to listen on.")
-def serve(host: str, port: int) -> None:
-    """Run the web service (the API under /api, its documentation at /docs).
+@click.option(
+    "--workers",
+    type=click.IntRange(0, 64),
+    default=0,
+    show_default=True,
+    help="Also make songs here, this many at a time (0: leave it to `overture worker`).",
+)
+@click.option("--demo", is_flag=True, help="On first start, queue a demo catalog of songs.")
+def serve(host: str, port: int, workers: int, demo: bool) -> None:
+    """Run the web app: the pages at /, the API under /api, its documentation at /docs.
 
     Configured by OVERTURE_DATABASE_URL, OVERTURE_DATA_DIR, OVERTURE_REDIS_URL and the other
-    OVERTURE_* variables (README: Web service). Songs are made by `overture worker`.
+    OVERTURE_* variables (README: Web app). Songs are made by `overture worker` processes,
+    or by the ones `--workers N` starts beside the server (stopped with it).
     """
+    import logging
+
     settings = _app_settings()
     import uvicorn
 
     from overture.app.web import create_app
 
-    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    app = create_app(settings)
+    if demo:
+        from overture.app.demo import seed_demo
+
+        svc = app.state.services
+        queued = seed_demo(svc.engine, svc.queue)
+        if queued:
+            click.echo(f"First start: {queued} demo songs queued; they appear as they are made.")
+    child = None
+    if workers:
+        import multiprocessing
+
+        child = multiprocessing.get_context("spawn").Process(
+            target=_serve_workers, args=(settings, workers), name="overture-workers"
+        )
+        child.start()
+    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
+    click.echo(f"Overture is running at http://{shown}:{port}/  (Ctrl-C stops it)")
+    try:
+        uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="warning")
+    finally:
+        if child is not None:
+            child.terminate()  # a worker finishes the song it is making, then stops
+            child.join(60)
+            if child.is_alive():
+                child.kill()
+
+
+def _serve_workers(settings: Any, concurrency: int) -> None:
+    import logging
+
+    from overture.app.jobs.worker import run_workers
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    run_workers(settings, concurrency=concurrency)
 
 
 @main.command()

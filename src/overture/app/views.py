@@ -68,6 +68,7 @@ def track_view(track: Track, *, creator: str | None, mine: bool) -> dict[str, An
         "id": track.id,
         "title": track.title,
         "creator": creator,
+        "creator_id": track.owner_id,
         "mine": mine,
         "prompt": track.prompt,
         "genre": track.genre,

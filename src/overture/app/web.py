@@ -9,8 +9,10 @@ from typing import Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
 from overture.app.accounts.routes import router as accounts_router
 from overture.app.accounts.service import AccountService
@@ -27,6 +29,7 @@ from overture.app.media.storage import LocalStorage
 from overture.app.settings import Settings
 from overture.app.tracks.routes import router as tracks_router
 from overture.app.tracks.service import TrackService
+from overture.app.ui import routes as ui
 
 log = logging.getLogger(__name__)
 
@@ -92,9 +95,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"error": _validation_message(exc)}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         message = exc.detail if isinstance(exc.detail, str) else "request failed"
         if exc.status_code == 404 and message == "Not Found":
+            if _wants_page(request):
+                return ui.not_found(request)
             message = "not found"
         return JSONResponse({"error": message}, status_code=exc.status_code, headers=exc.headers)
 
@@ -113,4 +118,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(jobs_router)
     app.include_router(tracks_router)
     app.include_router(catalog_router)
+    app.include_router(ui.router)
+    app.mount("/static", StaticFiles(directory=ui.HERE / "static"), name="static")
     return app
+
+
+def _wants_page(request: Request) -> bool:
+    """A browser asking for a page (not the API, not a file): it gets an HTML answer."""
+    path = request.url.path
+    if path.startswith(("/api/", "/static/")) or request.method != "GET":
+        return False
+    return "text/html" in request.headers.get("accept", "")

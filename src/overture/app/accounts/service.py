@@ -22,6 +22,7 @@ from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from overture.app.db import session_factory, utcnow
+from overture.app.demo import DEMO_EMAIL
 from overture.app.errors import Conflict, Invalid, NotFound, Unauthorized
 from overture.app.models import ROLES, AuthSession, User
 
@@ -56,8 +57,8 @@ class AccountService:
     # -- accounts ----------------------------------------------------------------------
 
     def sign_up(self, email: str, password: str, display_name: str = "") -> SignedIn:
-        """Create an account and sign it in. The first account is an admin; later ones are
-        creators (they may make songs)."""
+        """Create an account and sign it in. The first person's account is an admin (the
+        demo catalog's account does not count); later ones are creators (they make songs)."""
         email = email.strip().lower()
         if not _EMAIL.match(email) or len(email) > 320:
             raise Invalid("that does not look like an email address")
@@ -67,7 +68,8 @@ class AccountService:
         with self.Session.begin() as s:
             if s.scalar(select(User.id).where(User.email == email)) is not None:
                 raise Conflict("an account with that email already exists")
-            first = not s.scalar(select(func.count()).select_from(User))
+            people = select(func.count()).select_from(User).where(User.email != DEMO_EMAIL)
+            first = not s.scalar(people)
             user = User(
                 email=email,
                 display_name=name,

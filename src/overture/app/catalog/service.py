@@ -212,6 +212,17 @@ class CatalogService:
             )
             return user, list(s.scalars(q))
 
+    def remixes(self, track_id: str, *, limit: int = 50) -> list[Track]:
+        """The public tracks made from ``track_id``, newest first."""
+        q = (
+            select(Track)
+            .where(_public(), Track.source_track_id == track_id)
+            .order_by(Track.published_at.desc(), Track.id)
+            .limit(limit)
+        )
+        with self.Session() as s:
+            return list(s.scalars(q))
+
     def creator_names(self, tracks: list[Track]) -> dict[int, str]:
         """Owner id -> display name, for the owners of ``tracks``, in one query."""
         ids = {t.owner_id for t in tracks}
