@@ -56,3 +56,61 @@ def test_serve_and_worker_are_listed() -> None:
     out = CliRunner().invoke(main, ["--help"]).output
     assert "serve" in out and "worker" in out
     assert "--port" in CliRunner().invoke(main, ["serve", "--help"]).output
+
+
+def test_serve_with_workers_and_the_demo_catalog(tmp_path: Path) -> None:
+    """What ``make run`` does: the server and a worker start, the URL is printed, the demo
+    catalog fills in as songs are made, and a second start queues nothing more."""
+    import os
+    import signal
+    import time
+
+    import httpx
+
+    from app_fixtures import SMALL_SOUNDFONT, free_port
+    from overture.app.demo import DEMO_SONGS
+
+    port = free_port()
+    env = {
+        **os.environ,
+        "OVERTURE_DATA_DIR": str(tmp_path / "data"),
+        "OVERTURE_SOUNDFONT": str(SMALL_SOUNDFONT),
+    }
+    env.pop("OVERTURE_DATABASE_URL", None)
+    env.pop("OVERTURE_REDIS_URL", None)
+    exe = Path(sys.executable).with_name("overture")
+    cmd = [str(exe), "serve", "--port", str(port), "--workers", "1", "--demo"]
+
+    def start() -> tuple[subprocess.Popen[str], list[str]]:
+        proc = subprocess.Popen(
+            cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        lines: list[str] = []
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if "Overture is running at" in line:
+                return proc, lines
+        raise AssertionError("".join(lines))
+
+    proc, lines = start()
+    try:
+        assert f"http://localhost:{port}/" in lines[-1]
+        assert any(f"{len(DEMO_SONGS)} demo songs queued" in line for line in lines)
+        public: list = []
+        end = time.monotonic() + 120
+        while len(public) < 2 and time.monotonic() < end:
+            time.sleep(0.5)
+            public = httpx.get(f"http://127.0.0.1:{port}/api/catalog/tracks").json()
+        assert len(public) >= 2 and all(t["creator"] == "Overture Studio" for t in public)
+        home = httpx.get(f"http://127.0.0.1:{port}/", headers={"Accept": "text/html"})
+        assert home.status_code == 200 and public[0]["title"] in home.text
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(90)
+    proc, lines = start()
+    try:
+        assert not any("demo songs queued" in line for line in lines)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(90) == 0

@@ -214,6 +214,7 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     from overture.app.web import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     app = create_app(settings)
     if demo:
         from overture.app.demo import seed_demo
@@ -233,7 +234,12 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
     click.echo(f"Overture is running at http://{shown}:{port}/  (Ctrl-C stops it)")
     try:
-        uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="warning")
+        # No lifespan events are used; uvicorn re-raises the Ctrl-C it stopped on.
+        uvicorn.run(
+            app, host=host, port=port, proxy_headers=True, log_level="warning", lifespan="off"
+        )
+    except KeyboardInterrupt:
+        pass
     finally:
         if child is not None:
             child.terminate()  # a worker finishes the song it is making, then stops
