@@ -2,10 +2,15 @@
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO_PROMPT := upbeat pop song, 120 bpm, G major, 30 seconds
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
-.PHONY: run test setup lint format bench
+.PHONY: run song test setup lint format bench
 
 run: setup
+	@$(BIN)/overture serve --host $(HOST) --port $(PORT) --workers 1 --demo
+
+song: setup
 	@$(BIN)/overture generate "$(DEMO_PROMPT)" --out out/demo --seed 1 --force
 	@echo "Demo song: $(CURDIR)/out/demo/song.flac (stems, MIDI, MusicXML and song.json beside it)"
 
