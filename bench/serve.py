@@ -173,12 +173,16 @@ def start_server(stack: Stack, port: int, server_workers: int) -> str:
 
 
 def sign_up(base: str) -> httpx.Client:
-    """A client signed in to a new account (the first: an admin, who may make songs), which
-    sends the CSRF token with every request."""
+    """A client signed in to a new account (an admin when it is the database's first, else a
+    creator: both may make songs), which sends the CSRF token with every request."""
     client = httpx.Client(base_url=base, timeout=30)
     r = client.post(
         "/api/signup",
-        json={"email": "bench@example.com", "password": "bench-password-123", "display_name": "b"},
+        json={
+            "email": f"bench-{os.getpid()}-{int(time.time())}@example.com",
+            "password": "bench-password-123",
+            "display_name": "b",
+        },
     )
     r.raise_for_status()
     client.headers["X-CSRF-Token"] = r.json()["csrf_token"]
@@ -393,7 +397,7 @@ def run_stream(
     print(
         f"  CPU              clients {res.cpu:.1f} s ({res.cpu / res.wall:.0%} of a core), "
         f"server {server_cpu:.1f} s ({server_cpu / res.wall:.0%} of a core); "
-        f"{os.cpu_count()} cores"
+        f"{os.cpu_count()} cores, load average now {os.getloadavg()[0]:.1f}"
     )
 
 
@@ -509,7 +513,7 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the data folder and the logs")
     args = ap.parse_args()
     if args.database == "postgresql" and not args.database_url:
-        ap.error("--database postgresql needs --database-url (an empty database)")
+        ap.error("--database postgresql needs --database-url")
 
     work = Path(tempfile.mkdtemp(prefix="overture-bench-serve-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("OVERTURE_")}
@@ -558,6 +562,8 @@ def main() -> None:
         if not args.skip_jobs:
             run_jobs(stack, api, args.jobs, args.job_duration, args.workers, args.job_timeout)
         api.close()
+    except KeyboardInterrupt:
+        print("\ninterrupted: stopping the server and the workers")
     finally:
         stack.stop_all()
         if args.keep:

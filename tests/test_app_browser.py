@@ -186,3 +186,31 @@ def test_chinese_and_phone_pages(server: str, browser: Any) -> None:
     # Signed-out visitors are sent to sign in before making songs.
     phone.goto(f"{server}/create")
     assert phone.url.endswith("/signin?next=/create")
+
+
+def test_lyrics_light_up_in_time(server: str, browser: Any) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 860})
+    page.goto(f"{server}/signup?next=/create")
+    page.fill("input[name=email]", "singer@example.com")
+    page.fill("input[name=password]", "correct horse")
+    page.click("#auth-form button[type=submit]")
+    page.wait_for_url(f"{server}/create")
+    page.fill("textarea[name=prompt]", "gentle folk")
+    page.fill(
+        "textarea[name=lyrics]",
+        "[Verse]\nRiver running to the sea\nCarry all my songs with me\n",
+    )
+    page.select_option("select[name=think]", "none")
+    page.click("#create-submit")
+    page.wait_for_selector("#job-open:not([hidden])", timeout=120_000)
+    page.click("#job-open")
+    page.wait_for_selector("#lyrics .lyric")
+    lines = page.locator("#lyrics .lyric").all_inner_texts()
+    assert lines == ["River running to the sea", "Carry all my songs with me"]
+    page.click("#track-play")
+    page.wait_for_function("document.querySelector('#audio').currentTime > 0.2", timeout=20_000)
+    page.locator("#lyrics .lyric").nth(1).click()  # a line seeks to its time
+    page.wait_for_selector("#lyrics .lyric.now >> text=Carry", timeout=10_000)
+    page.wait_for_selector("#lyrics .lyric.now span.sung", timeout=10_000)
+    assert page.locator("#lyrics .lyric.now").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "lyrics-in-time.png"), full_page=True)
