@@ -257,3 +257,62 @@ def test_unexpected_errors_are_retried_then_fail(
     assert len(calls) == 3 and job["attempts"] == 3
     assert job["state"] == "failed" and job["error"] == GENERIC_ERROR
     assert "disk on fire" in caplog.text  # the details go to the log, not to the user
+
+
+def test_a_killed_worker_process_and_a_restarted_server_lose_nothing(
+    settings: Settings,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """A real ``overture worker`` process killed (SIGKILL) in the middle of a song: after
+    its lease runs out, a new worker finishes the job. Then the server restarts (a new app
+    on the same data): the session, the job and the files are all still there."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    settings = replace(settings, lease_seconds=2)
+    app = create_app(settings)
+    client = make_client(app)
+    sign_up(client, "ada@example.com")
+    job_id = client.post("/api/jobs", json={**TINY, "duration": 90, "think": "high"}).json()["id"]
+    env = {
+        **os.environ,
+        "OVERTURE_DATA_DIR": str(settings.data_dir),
+        "OVERTURE_SECRET_KEY": settings.secret_key,
+        "OVERTURE_LEASE_SECONDS": "2",
+        "OVERTURE_SOUNDFONT": str(settings.soundfont),
+        "OVERTURE_RENDER_WORKERS": "1",
+    }
+    env.pop("OVERTURE_DATABASE_URL", None)
+    env.pop("OVERTURE_REDIS_URL", None)
+    exe = str(Path(sys.executable).with_name("overture"))
+    proc = subprocess.Popen([exe, "worker"], env=env, start_new_session=True)
+    try:
+        running = wait_until(
+            lambda: (
+                (j := client.get(f"/api/jobs/{job_id}").json())["state"] == "running"
+                and j["progress"] > 0
+                and j
+            ),
+            seconds=60,
+        )
+        assert running["attempts"] == 1
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the worker and its render processes
+        proc.wait(10)
+    assert client.get(f"/api/jobs/{job_id}").json()["state"] == "running"  # nobody knows yet
+    time.sleep(2.5)  # the lease runs out
+    assert Worker(settings).run(once=True) == 1
+    done = client.get(f"/api/jobs/{job_id}").json()
+    assert done["state"] == "succeeded" and done["attempts"] == 2, done
+    assert leftover_folders(job_id) == []
+
+    restarted = create_app(settings)  # the server restarted
+    again = make_client(restarted)
+    again.cookies = client.cookies
+    assert again.get("/api/me").json()["user"]["email"] == "ada@example.com"
+    assert again.get(f"/api/jobs/{job_id}").json()["state"] == "succeeded"
+    track = again.get(done["track_url"]).json()
+    audio = again.get(track["audio_url"])
+    assert audio.status_code == 200 and audio.content[:4] == b"fLaC"

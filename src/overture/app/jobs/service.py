@@ -20,7 +20,7 @@ class JobOptions(BaseModel):
 
     prompt: str = Field("", max_length=1000, description="What the song should be, in words.")
     lyrics: str | None = Field(None, max_length=3000, description="Lyrics to sing.")
-    voice: Literal["female", "male"] | None = Field(None, description="The singing voice.")
+    voice: Literal["female", "male", "breathy"] | None = Field(None, description="Singing voice.")
     duration: float | None = Field(None, ge=1, le=900, description="Length in seconds.")
     tempo: float | None = Field(None, ge=30, le=300, description="Beats per minute.")
     key: str | None = Field(None, max_length=40, description='e.g. "A minor".')

@@ -213,7 +213,11 @@ class Worker:
         reporter = JobReporter(
             self.queue, claim, redis=self.redis, db_every=self.settings.progress_seconds
         )
-        tmp = Path(tempfile.mkdtemp(prefix=f"overture-job-{claim.job_id}-"))
+        prefix = f"overture-job-{claim.job_id}-"
+        # An earlier attempt's worker that was killed left its folder: this lease is ours now.
+        for old in Path(tempfile.gettempdir()).glob(prefix + "*"):
+            shutil.rmtree(old, ignore_errors=True)
+        tmp = Path(tempfile.mkdtemp(prefix=prefix))
         reporter.start()
         try:
             self._make(claim, reporter, tmp / "song")
