@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,6 +28,15 @@ def utcnow() -> datetime:
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def upsert_insert(bind: Engine | Connection, table: Any) -> Any:
+    """An ``INSERT`` on ``table`` in the dialect of ``bind``, with PostgreSQL's and SQLite's
+    shared ``on_conflict_do_nothing`` / ``on_conflict_do_update``."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if bind.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
 
 
 def make_engine(url: str) -> Engine:

@@ -13,9 +13,8 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import Engine, case, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 
-from overture.app.db import session_factory, utcnow
+from overture.app.db import session_factory, upsert_insert, utcnow
 from overture.app.errors import TooManyRequests
 from overture.app.models import RateLimit
 
@@ -51,14 +50,13 @@ class Counter(Protocol):
 
 class DatabaseCounter:
     def __init__(self, engine: Engine) -> None:
+        self.engine = engine
         self.Session = session_factory(engine)
-        self.dialect = engine.dialect.name
 
     def hit(self, key: str, window: float) -> tuple[int, float]:
         now = utcnow()
         expired = RateLimit.window_start < now - timedelta(seconds=window)
-        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-        stmt = insert(RateLimit).values(key=key, window_start=now, count=1)
+        stmt = upsert_insert(self.engine, RateLimit).values(key=key, window_start=now, count=1)
         stmt = stmt.on_conflict_do_update(
             index_elements=["key"],
             set_={

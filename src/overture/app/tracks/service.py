@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from overture.app.catalog.service import reindex
-from overture.app.db import session_factory, utcnow
+from overture.app.db import session_factory, upsert_insert, utcnow
 from overture.app.errors import Forbidden, NotFound
 from overture.app.media.storage import Storage, content_type_for
 from overture.app.models import MediaObject, Play, Track, User
@@ -44,11 +43,9 @@ def store_folder(storage: Storage, folder: Path) -> dict[str, str]:
 
 def add_media(s: Session, storage: Storage, keys: dict[str, str]) -> None:
     """Record the stored files; a key already known (the same bytes) is left as it is."""
-    dialect = s.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     for name, key in keys.items():
         s.execute(
-            insert(MediaObject)
+            upsert_insert(s.get_bind(), MediaObject)
             .values(
                 key=key,
                 size=storage.size(key),
@@ -185,10 +182,8 @@ class TrackService:
             track = self._visible(s, track_id, user)
             if user is not None and user.id == track.owner_id:
                 return False
-            dialect = s.get_bind().dialect.name
-            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
             added = s.execute(
-                insert(Play)
+                upsert_insert(s.get_bind(), Play)
                 .values(track_id=track.id, listener=listener, day=now.date().isoformat())
                 .values(created_at=now)
                 .on_conflict_do_nothing()
