@@ -118,6 +118,12 @@ def test_form_posts(app: Any) -> None:
         follow_redirects=False,
     )
     assert evil.status_code == 200  # no redirect off the site
+    slashed = make_client(app).post(
+        "/api/signin",
+        data={"email": "a@example.com", "password": "correct horse", "next": "/\\evil.example"},
+        follow_redirects=False,
+    )
+    assert slashed.status_code == 200  # a browser reads /\host as //host
     # A form carries the CSRF token as a field.
     assert (
         client.post("/api/signout", data={"next": "/"}, follow_redirects=False).status_code == 403

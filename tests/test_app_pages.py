@@ -89,6 +89,12 @@ def test_sign_in_never_redirects_off_site(app: Any) -> None:
     assert 'data-next="/"' in text
     r = make_client(app).get("/lang/zh?next=https://evil.example", follow_redirects=False)
     assert r.headers["location"] == "/"
+    for evil in ("/\\evil.example", "/\t/evil.example", "/\n/evil.example"):
+        r = make_client(app).get("/lang/zh", params={"next": evil}, follow_redirects=False)
+        assert r.headers["location"] == "/", evil
+        assert 'data-next="/"' in make_client(app).get("/signin", params={"next": evil}).text
+    r = make_client(app).get("/lang/zh", params={"next": "/tracks/a?x=1"}, follow_redirects=False)
+    assert r.headers["location"] == "/tracks/a?x=1"
 
 
 def test_language_from_the_browser_and_the_switch(app: Any) -> None:

@@ -3,6 +3,7 @@ CSRF check. Routes receive these through FastAPI dependencies and hold no state 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -26,6 +27,7 @@ CSRF_COOKIE = "overture_csrf"
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_SAFE_PATH = re.compile(r"/(?!/)[^\\\s\x00-\x1f\x7f]*")
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -46,6 +48,15 @@ class Services:
 
 def services(request: Request) -> Services:
     return request.app.state.services
+
+
+def safe_path(value: object) -> str | None:
+    """``value`` when it is a path on this site, to redirect to; None otherwise. No open
+    redirects: a browser reads ``//host`` and ``/\\host`` as another site, and drops tabs
+    and newlines first (``/<tab>/host``), so no backslash, space or control character passes."""
+    if isinstance(value, str) and _SAFE_PATH.fullmatch(value):
+        return value
+    return None
 
 
 def client_ip(request: Request) -> str:

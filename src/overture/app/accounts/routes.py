@@ -18,6 +18,7 @@ from overture.app.deps import (
     clear_session_cookies,
     client_ip,
     is_form,
+    safe_path,
     services,
     session_token,
     set_session_cookies,
@@ -75,16 +76,8 @@ def _parse(model: type[M], fields: dict[str, Any]) -> M:
         raise Invalid(f"{where}: {first.get('msg', 'invalid')}".strip(": ")) from None
 
 
-def _next_url(fields: dict[str, Any]) -> str | None:
-    """A form's ``next`` page, only when it is a path on this site (no open redirects)."""
-    nxt = fields.get("next")
-    if isinstance(nxt, str) and nxt.startswith("/") and not nxt.startswith("//"):
-        return nxt
-    return None
-
-
 def _signed_in(request: Request, fields: dict[str, Any], signed: SignedIn, status: int) -> Response:
-    nxt = _next_url(fields) if is_form(request) else None
+    nxt = safe_path(fields.get("next")) if is_form(request) else None
     response: Response
     if nxt:
         response = RedirectResponse(nxt, status_code=303)
@@ -135,7 +128,7 @@ async def sign_out(request: Request) -> Response:
     if token:
         services(request).accounts.sign_out(token)
     fields = await _fields(request) if is_form(request) else {}
-    nxt = _next_url(fields)
+    nxt = safe_path(fields.get("next"))
     response: Response = (
         RedirectResponse(nxt, status_code=303) if nxt else JSONResponse({"signed_out": True})
     )

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
-from overture.app.deps import optional_user, services, session_token
+from overture.app.deps import optional_user, safe_path, services, session_token
 from overture.app.errors import AppError, NotFound
 from overture.app.models import Track, User
 from overture.app.ui.i18n import LANG_COOKIE, LANGS, SCRIPT_KEYS, language, translator
@@ -187,25 +187,18 @@ def creator_page(request: Request, user_id: int) -> Response:
 
 @router.get("/signin", response_class=HTMLResponse)
 def sign_in_page(request: Request, next: str = "/") -> Response:
-    return page(request, "signin.html", mode="signin", next=_safe_next(next))
+    return page(request, "signin.html", mode="signin", next=safe_path(next) or "/")
 
 
 @router.get("/signup", response_class=HTMLResponse)
 def sign_up_page(request: Request, next: str = "/") -> Response:
-    return page(request, "signin.html", mode="signup", next=_safe_next(next))
+    return page(request, "signin.html", mode="signup", next=safe_path(next) or "/")
 
 
 @router.get("/lang/{code}")
 def set_language(request: Request, code: str, next: str = "/") -> Response:
     """Switch the interface language (a cookie for a year) and go back to ``next``."""
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    response = RedirectResponse(safe_path(next) or "/", status_code=303)
     if code in LANGS:
         response.set_cookie(LANG_COOKIE, code, max_age=365 * 86400, samesite="lax", path="/")
     return response
-
-
-def _safe_next(value: str) -> str:
-    """A path on this site (never another site: no open redirects)."""
-    if value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return "/"
