@@ -88,3 +88,15 @@ def track_view(track: Track, *, creator: str | None, mine: bool) -> dict[str, An
         "cover_url": f"{base}/cover.svg",
         "waveform_url": f"{base}/waveform",
     }
+
+
+def track_views(
+    tracks: list[Track], names: dict[int, str], user: User | None
+) -> list[dict[str, Any]]:
+    """``tracks`` as ``user`` sees them, with their creators' ``names`` (owner id -> name)."""
+    return [
+        track_view(
+            t, creator=names.get(t.owner_id), mine=user is not None and user.id == t.owner_id
+        )
+        for t in tracks
+    ]

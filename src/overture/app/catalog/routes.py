@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from overture.app.catalog.service import MAX_QUERY, CatalogService
 from overture.app.deps import Limit, Offset, optional_user, services
 from overture.app.models import Track
-from overture.app.views import track_view
+from overture.app.views import track_views
 
 router = APIRouter(prefix="/api/catalog", tags=["catalog"])
 
@@ -19,16 +19,8 @@ def catalog(request: Request) -> CatalogService:
 
 
 def _views(request: Request, tracks: list[Track]) -> list[dict[str, Any]]:
-    user = optional_user(request)
     names = catalog(request).creator_names(tracks)
-    return [
-        track_view(
-            t,
-            creator=names.get(t.owner_id),
-            mine=user is not None and user.id == t.owner_id,
-        )
-        for t in tracks
-    ]
+    return track_views(tracks, names, optional_user(request))
 
 
 @router.get("/search")

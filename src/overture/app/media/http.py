@@ -3,6 +3,7 @@ content key) and caching. Kept apart from the routes so that every download beha
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
 
@@ -46,7 +47,8 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
     return first, min(last, size - 1)
 
 
-def _etag_matches(header: str, etag: str) -> bool:
+def etag_matches(header: str, etag: str) -> bool:
+    """Whether an ``If-None-Match`` header names ``etag`` (in a list, weak, or ``*``)."""
     tags = [t.strip().removeprefix("W/") for t in header.split(",")]
     return "*" in tags or etag in tags
 
@@ -80,7 +82,7 @@ def media_response(
     if filename:
         kind = "inline" if inline else "attachment"
         headers["Content-Disposition"] = f'{kind}; filename="{filename}"'
-    if _etag_matches(request.headers.get("if-none-match", ""), etag):
+    if etag_matches(request.headers.get("if-none-match", ""), etag):
         return Response(status_code=304, headers=headers)
     span = None
     if_range = request.headers.get("if-range")
@@ -107,3 +109,13 @@ def media_response(
         media_type=content_type,
         headers=headers,
     )
+
+
+def bytes_response(request: Request, body: bytes, content_type: str) -> Response:
+    """A response for bytes made on request (a cover, a waveform): an ETag from their hash,
+    and 304 when the client's copy is current."""
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
+    if etag_matches(request.headers.get("if-none-match", ""), etag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=content_type, headers=headers)

@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from overture.app.deps import CurrentUser, Limit, Offset, client_ip, optional_user, services
 from overture.app.errors import NotFound
-from overture.app.media.http import CACHE_CONTROL, media_response
+from overture.app.media.http import bytes_response, media_response
 from overture.app.media.storage import LocalStorage, Storage, content_type_for
 from overture.app.models import Track, User
 from overture.app.tracks.art import WAVEFORM_FILE, WAVEFORM_POINTS, cover_svg, waveform_peaks
@@ -93,15 +93,6 @@ def play(request: Request, track_id: str) -> dict[str, Any]:
     return {"counted": counted}
 
 
-def _derived(request: Request, body: bytes, content_type: str) -> Response:
-    """A response for bytes made from a track (its cover, its waveform), with an ETag."""
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
-    if request.headers.get("if-none-match", "").strip() == etag:
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type=content_type, headers=headers)
-
-
 def _stored_json(storage: Storage, key: str | None) -> dict[str, Any] | None:
     if not key:
         return None
@@ -143,7 +134,7 @@ def cover(request: Request, track_id: str) -> Response:
     creator = svc.tracks.creator_name(track)
     score_key = (track.extra_files or {}).get("score.json")
     body = _cover(svc.storage, track.song_json_key, score_key, track.title, creator)
-    return _derived(request, body, "image/svg+xml")
+    return bytes_response(request, body, "image/svg+xml")
 
 
 @router.get("/{track_id}/waveform")
@@ -155,8 +146,8 @@ def waveform(request: Request, track_id: str) -> Response:
     stored = (track.extra_files or {}).get(WAVEFORM_FILE)
     if stored:
         with svc.storage.open(stored) as f:
-            return _derived(request, f.read(), "application/json")
-    return _derived(request, _waveform(svc.storage, track.mix_key), "application/json")
+            return bytes_response(request, f.read(), "application/json")
+    return bytes_response(request, _waveform(svc.storage, track.mix_key), "application/json")
 
 
 @router.get("/{track_id}/audio")

@@ -17,7 +17,7 @@ from overture.app.deps import optional_user, safe_path, services, session_token
 from overture.app.errors import AppError, NotFound
 from overture.app.models import Track, User
 from overture.app.ui.i18n import LANG_COOKIE, LANGS, SCRIPT_KEYS, language, translator
-from overture.app.views import job_view, track_view, user_view
+from overture.app.views import job_view, track_views, user_view
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -38,13 +38,7 @@ templates.env.filters["minutes"] = _minutes
 
 
 def _tracks(request: Request, tracks: list[Track], user: User | None) -> list[dict[str, Any]]:
-    names = services(request).catalog.creator_names(tracks)
-    return [
-        track_view(
-            t, creator=names.get(t.owner_id), mine=user is not None and user.id == t.owner_id
-        )
-        for t in tracks
-    ]
+    return track_views(tracks, services(request).catalog.creator_names(tracks), user)
 
 
 def page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
