@@ -226,8 +226,8 @@ class JobQueue:
         log: list[str] | None = None,
     ) -> LeaseStatus:
         """Extend the lease (and record progress, the current step and the log of steps so
-        far, when given). ``cancel`` when the job's
-        owner asked to cancel it, ``lost`` when this worker no longer holds it."""
+        far, when given). ``cancel`` when the job's owner asked to cancel it, ``lost`` when
+        this worker no longer holds it."""
         values: dict[str, Any] = {"lease_expires_at": utcnow() + self.lease}
         if progress is not None:
             values["progress"] = max(0.0, min(1.0, progress))

@@ -23,7 +23,6 @@ HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 router = APIRouter(include_in_schema=False)
 
-THINK_LEVELS = ("none", "low", "medium", "high")
 HOME_SHELF = 12
 
 
@@ -137,8 +136,10 @@ def create(request: Request) -> Response:
     user = optional_user(request)
     if user is None:
         return _sign_in_first(request)
+    from overture.think import THINK_LEVELS  # the engine's levels, by name
+
     jobs = [job_view(j) for j in services(request).queue.list_for(user.id, limit=10)]
-    return page(request, "create.html", jobs=jobs, think_levels=THINK_LEVELS)
+    return page(request, "create.html", jobs=jobs, think_levels=list(THINK_LEVELS))
 
 
 @router.get("/library", response_class=HTMLResponse)
