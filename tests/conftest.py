@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,3 +28,14 @@ def _no_user_soundfont(monkeypatch: pytest.MonkeyPatch) -> None:
 def _private_soundfont_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     # Decoded soundfont samples go to a folder of the test session, not the user's cache.
     os.environ["OVERTURE_CACHE_DIR"] = str(tmp_path_factory.mktemp("overture-cache"))
+
+
+@pytest.fixture
+def ada(app: Any) -> Any:
+    """A signed-in test client of the module's ``app`` fixture (the web service's tests),
+    with the CSRF header set and ``.user`` holding Ada's account."""
+    from app_fixtures import make_client, sign_up
+
+    client = make_client(app)
+    client.user = sign_up(client, "ada@example.com")["user"]
+    return client

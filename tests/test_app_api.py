@@ -20,13 +20,6 @@ def app(settings: Settings) -> Any:  # noqa: F811
 
 
 @pytest.fixture
-def ada(app: Any) -> Any:
-    client = make_client(app)
-    client.user = sign_up(client, "ada@example.com")["user"]
-    return client
-
-
-@pytest.fixture
 def bob(app: Any) -> Any:
     client = make_client(app)
     client.user = sign_up(client, "bob@example.com")["user"]

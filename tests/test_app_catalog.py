@@ -19,13 +19,6 @@ def app(settings: Settings, database_url: str) -> Any:  # noqa: F811
     return create_app(replace(settings, database_url=database_url))
 
 
-@pytest.fixture
-def ada(app: Any) -> Any:
-    client = make_client(app)
-    client.user = sign_up(client, "ada@example.com")["user"]
-    return client
-
-
 def add_track(app: Any, owner: Any, *, publish: bool = True, **fields: Any) -> str:
     """A track stored straight in the database (no audio made), published through the API."""
     values: dict[str, Any] = {"title": "Untitled", "prompt": "", "mix_key": "0" * 64}

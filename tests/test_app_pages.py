@@ -21,13 +21,6 @@ def app(settings: Settings) -> Any:  # noqa: F811
     return create_app(settings)
 
 
-@pytest.fixture
-def ada(app: Any) -> Any:
-    client = make_client(app)
-    client.user = sign_up(client, "ada@example.com")["user"]
-    return client
-
-
 def retitle(app: Any, track_id: str, title: str) -> None:
     with app.state.services.tracks.Session.begin() as s:
         s.get(Track, track_id).title = title
