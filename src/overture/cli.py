@@ -302,9 +302,12 @@ def set_role(email: str, role: str) -> None:
 def _register() -> None:
     from overture.evaluate.cli import eval_command
     from overture.learn.cli import train_command
+    from overture.studio.cli import COMMANDS
 
     main.add_command(train_command, "train")
     main.add_command(eval_command, "eval")
+    for name, command in COMMANDS.items():
+        main.add_command(command, name)
 
 
 _register()

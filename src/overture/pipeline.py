@@ -10,8 +10,9 @@ import hashlib
 import json
 import shutil
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,12 @@ class Song:
     critique: dict[str, Any] = field(default_factory=dict)  # the answer's combined score
     trace: Trace | None = None  # the reasoning trace (``trace.json``)
     verdicts: dict[str, Any] = field(default_factory=dict)  # critic name -> Verdict
+    # Where a derived song came from (``overture.studio``): its parents, the operation and
+    # its options; None for a song made from a prompt.
+    lineage: dict[str, Any] | None = None
+    # A part played by a recording rather than rendered: (part name, mono float32 audio at
+    # ``SAMPLE_RATE`` from the song's start), e.g. the user's own voice over an arrangement.
+    recording: tuple[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         from overture import __version__
@@ -55,6 +62,8 @@ class Song:
                 "voice": self.spec.voice,
                 "lines": lyric_lines(self),
             }
+        if self.lineage is not None:
+            extra["lineage"] = self.lineage
         return {
             "id": self.id,
             "title": self.spec.title,
@@ -229,6 +238,21 @@ def generate(
         tmp = None
         song.out_dir = dest
         return song
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextmanager
+def song_folder(out: str | Path, *, force: bool = False) -> Iterator[Path]:
+    """A temporary folder beside ``out`` to write a song into, moved into place when the
+    block ends without an error and removed when it raises: a folder is whole or absent."""
+    dest = Path(out)
+    tmp: Path | None = start_output(dest, force=force)
+    try:
+        yield tmp
+        finish_output(tmp, dest, force=force)
+        tmp = None
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -441,7 +465,11 @@ def write_song(
 
     lines = sung(song)
     vocals = None
-    if lines:
+    if song.recording is not None:
+        from overture.render.song import Vocals
+
+        vocals = Vocals(song.recording[0], (), recording=song.recording[1])
+    elif lines:
         from overture.compose.setting import sung_syllables
         from overture.render.song import Vocals
 

@@ -84,6 +84,9 @@ class Plan:
     chords: tuple[Chord, ...]  # one per bar
     parts: dict[str, str]  # part name -> canonical instrument
     phrases: tuple[LyricPhrase, ...] = ()  # the sung lines, in order (a song with lyrics)
+    # The tune's identity: its character and motifs are drawn from it. Empty: from the plan
+    # itself; a song continued from another (``overture extend``) keeps its source's.
+    tune_id: str = ""
 
     @property
     def bar_seconds(self) -> float:
@@ -126,6 +129,7 @@ class Plan:
             ],
             "chords": [c.symbol(self.key) for c in self.chords],
             "instrumentation": dict(self.parts),
+            **({"tune_id": self.tune_id} if self.tune_id else {}),
         }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -28,12 +29,18 @@ _MIX = {
 }
 
 
-def compose(plan: Plan, *, thinker: Thinker | None = None) -> Score:
+def compose(
+    plan: Plan,
+    *,
+    thinker: Thinker | None = None,
+    fresh: Mapping[str, int] | None = None,
+) -> Score:
     """Write every part of ``plan``; deterministic for the plan's seed (and budget).
 
     With a ``thinker`` the lead's (or the sung line's) sections go through the reasoning loop
     (drafts, critics, retractions; ``overture.think``); without one, one draft per section is
-    judged by the melody model alone.
+    judged by the melody model alone. ``fresh`` (section id -> salt) asks for a fresh set of
+    the lead's drafts for those sections.
     """
     seed = plan.spec.seed
     parts: list[Part] = []
@@ -53,28 +60,33 @@ def compose(plan: Plan, *, thinker: Thinker | None = None) -> Score:
 
             notes = vocal_part(plan, seed, thinker=thinker)
         else:
-            notes = lead_part(plan, seed, thinker=thinker)
+            notes = lead_part(plan, seed, thinker=thinker, fresh=fresh)
         if name == "vocals":  # sung: the setting placed every syllable where it belongs
             notes = _clip(notes, plan.end_beat)
         else:
             notes = _humanise(
                 _clip(notes, plan.end_beat), rng, drums=inst.is_drums, plan=plan, part=name
             )
-        volume, pan, reverb = _MIX[name]
-        parts.append(
-            Part(
-                name=name,
-                instrument=inst_name,
-                program=inst.program,
-                is_drums=inst.is_drums,
-                bank=128 if inst.is_drums else 0,
-                volume=volume,
-                pan=pan,
-                reverb=reverb,
-                notes=sorted(notes, key=lambda n: (n.start, n.pitch)),
-            )
-        )
+        parts.append(part_of(name, inst_name, notes))
     return score_of(plan, parts)
+
+
+def part_of(name: str, instrument: str, notes: list[Note]) -> Part:
+    """The part ``name`` played by ``instrument``: its program and mix defaults, and
+    ``notes`` in time order."""
+    inst = INSTRUMENTS[instrument]
+    volume, pan, reverb = _MIX.get(name, _MIX["lead"])
+    return Part(
+        name=name,
+        instrument=instrument,
+        program=inst.program,
+        is_drums=inst.is_drums,
+        bank=128 if inst.is_drums else 0,
+        volume=volume,
+        pan=pan,
+        reverb=reverb,
+        notes=sorted(notes, key=lambda n: (n.start, n.pitch)),
+    )
 
 
 def score_of(plan: Plan, parts: list[Part]) -> Score:

@@ -10,6 +10,7 @@ and ends on the tonic.
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Sequence
 
 from overture.errors import InvalidInputError
@@ -21,6 +22,7 @@ _CANDIDATES = {
     "major": ("I", "ii", "iii", "IV", "V", "vi"),
     "minor": ("i", "III", "iv", "V", "VI", "VII"),
 }
+_NOISE = 0.35  # the Gumbel noise a variation adds to each bar's fit
 _FIT_WEIGHT = 3.0  # melody fit against the chord-transition log-probability (in nats)
 
 
@@ -61,14 +63,26 @@ def harmonise(
 
 
 def melody_chords(
-    notes: Sequence[Note], bars: int, key: Key, ts: TimeSignature, *, end_on_tonic: bool = True
+    notes: Sequence[Note],
+    bars: int,
+    key: Key,
+    ts: TimeSignature,
+    *,
+    end_on_tonic: bool = True,
+    rng: random.Random | None = None,
 ) -> list[Chord]:
-    """The best chord per bar for ``notes`` (Viterbi over diatonic triads)."""
+    """The best chord per bar for ``notes`` (Viterbi over diatonic triads). With ``rng`` each
+    bar's fits are perturbed a little (Gumbel noise): another harmonisation that still fits,
+    for a variation."""
     from overture.learn.harmony_model import HarmonyModel
 
     names = _CANDIDATES[key.mode]
     cands = [chord_from_roman(n, key) for n in names]
     fit = _fit_matrix(notes, bars, cands, ts)
+    if rng is not None:
+        fit = [
+            [f - _NOISE * math.log(-math.log(rng.random() or 1e-12)) for f in row] for row in fit
+        ]
     trans = _transitions(HarmonyModel.load(), names, cands, key)
     k = len(cands)
     tonic = 0

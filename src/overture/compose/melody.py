@@ -31,7 +31,7 @@ import contextlib
 import json
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -180,6 +180,13 @@ def _broad_pulses(pulses: list[tuple[float, float]]) -> list[tuple[float, float]
     return pulses
 
 
+def tune_id(plan: Plan, seed: int) -> str:
+    """The identity a plan's tune is drawn from: the seed and what the song is (two prompts
+    with the same seed are different songs and get different tunes)."""
+    ts = plan.time_signature
+    return f"{seed}:{plan.style.name}:{plan.key.name}:{plan.tempo:g}:{ts}:{plan.bars}"
+
+
 class MelodyWriter:
     """Writes the lead of a plan; deterministic for the seed."""
 
@@ -190,10 +197,8 @@ class MelodyWriter:
         self.seed = seed
         self.model = MelodyModel.load()
         inst = INSTRUMENTS[plan.parts["lead"]]
-        # The song's own random streams: the seed and what the song is (two prompts with the
-        # same seed are different songs and get different tunes).
-        ts = plan.time_signature
-        self.song = f"{seed}:{plan.style.name}:{plan.key.name}:{plan.tempo:g}:{ts}:{plan.bars}"
+        # The song's own random streams (``tune_id``).
+        self.song = plan.tune_id or tune_id(plan, seed)
         rng = random.Random(f"motif:{self.song}")
         # The song's character. Tunes differ from one another far more than the notes of one
         # tune do: an air moves in long notes, a reel runs in eighths; one tune chants on
@@ -1022,16 +1027,29 @@ def _vary(notes: list[Note], rng: random.Random, scale: list[int]) -> list[Note]
     return [*out, notes[-1]]
 
 
-def lead_part(plan: Plan, seed: int, *, thinker: Thinker | None = None) -> list[Note]:
+def lead_part(
+    plan: Plan,
+    seed: int,
+    *,
+    thinker: Thinker | None = None,
+    fresh: Mapping[str, int] | None = None,
+) -> list[Note]:
     """The lead of ``plan``: a given melody as written, or one composed for it (through the
-    reasoning loop of ``thinker``, if given)."""
+    reasoning loop of ``thinker``, if given). ``fresh`` (section id -> salt) asks for a fresh
+    set of drafts for those sections (a repainted section)."""
     if plan.spec.melody is not None:
         return _given(plan)
     writer = MelodyWriter(plan, seed)
-    return compose_lead(plan, writer, thinker=thinker)
+    return compose_lead(plan, writer, thinker=thinker, fresh=fresh)
 
 
-def compose_lead(plan: Plan, writer: MelodyWriter, *, thinker: Thinker | None = None) -> list[Note]:
+def compose_lead(
+    plan: Plan,
+    writer: MelodyWriter,
+    *,
+    thinker: Thinker | None = None,
+    fresh: Mapping[str, int] | None = None,
+) -> list[Note]:
     """Assemble the sections' melodies into the lead, and make sure of its originality.
 
     Each section is checked as it is drafted, but a run shared with a corpus tune can also
@@ -1050,6 +1068,9 @@ def compose_lead(plan: Plan, writer: MelodyWriter, *, thinker: Thinker | None = 
         # A section returns as itself wherever its chords do (a chorus is a chorus).
         return (s.kind, s.bars, plan.chords[s.start_bar : s.end_bar])
 
+    for s in plan.sections:
+        if fresh and s.id in fresh:
+            salt[key_of(s)] = fresh[s.id]
     # The hook first: the choruses are written before the sections that lead to them, so that
     # a verse can be written under its chorus.
     order = sorted(
@@ -1158,6 +1179,29 @@ _JINGLES = (
 )
 
 
+_GESTURE_RHYTHMS = ((1.0,), (1.0, 1.0, 0.5, 0.5), (1.5, 0.5), (0.5, 0.5, 1.0), (1.0, 0.5, 0.5))
+
+
+def _gesture(rng: random.Random) -> tuple[tuple[int, ...], tuple[float, ...]]:
+    """A gesture of the jingles' kind, drawn from ``rng``: three to six notes that turn on
+    their way up, by steps and small leaps, to the high tonic (degree 7)."""
+    n = rng.randint(3, 6)
+    degrees = [rng.choice((0, 2, 4, 4, 5, 7))]
+    for i in range(1, n):
+        left = n - i  # notes still to come before the landing
+        d = degrees[-1] + rng.choice((-2, -1, 1, 1, 2, 2, 3))
+        # Stay within reach of the landing: at most two steps a note from degree 7.
+        d = max(7 - 2 * left - 1, min(9, d))
+        if d == degrees[-1]:
+            d += 1
+        degrees.append(d)
+    if degrees[-1] == 7:
+        degrees[-1] = rng.choice((4, 6, 9))
+    pattern = rng.choice(_GESTURE_RHYTHMS)
+    values = tuple(pattern[i % len(pattern)] for i in range(n))
+    return (*degrees, 7), values
+
+
 def jingle(plan: Plan, chord: Chord) -> list[Note]:
     """A short gesture landing high on the tonic, chosen by the seed; the tonic is held for a
     few of the gesture's pulses while the chord rings on."""
@@ -1165,7 +1209,10 @@ def jingle(plan: Plan, chord: Chord) -> list[Note]:
     base = max(inst.low, 60)
     tonic = base + (plan.key.tonic - base) % 12
     steps = plan.key.steps
-    degrees, values = random.Random(f"jingle:{plan.spec.seed}").choice(_JINGLES)
+    rng = random.Random(f"jingle:{plan.spec.seed}")
+    degrees, values = rng.choice(_JINGLES)
+    if rng.random() < 0.6:  # most seeds make a gesture of their own, so takes differ
+        degrees, values = _gesture(rng)
     gap = min(0.5, plan.end_beat / (2 * sum(values)))
     out, t = [], 0.0
     for i, (d, v) in enumerate(zip(degrees, values, strict=False)):

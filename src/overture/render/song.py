@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -87,6 +87,10 @@ class Vocals:
     syllables: tuple[SungSyllable, ...]
     voice: str = "female"
     seed: int = 0
+    # A recorded take to use instead of singing (mono float32 at the render's sample rate,
+    # from the song's start): a user's own voice over the arrangement (``overture arrange
+    # --keep-voice``).
+    recording: Any = None
 
 
 def _warm_up(sample_rate: int) -> None:
@@ -374,6 +378,13 @@ def _sing(vocals: Vocals, sample_rate: int, seconds: float, into: dict[str, obje
     ``into["error"]`` what went wrong."""
     t = time.perf_counter()
     try:
+        if vocals.recording is not None:
+            take = np.zeros(round(seconds * sample_rate), dtype=np.float32)
+            rec = np.asarray(vocals.recording, dtype=np.float32)[: len(take)]
+            take[: len(rec)] = rec
+            into["audio"] = take
+            into["seconds"] = time.perf_counter() - t
+            return
         from overture.voice import sing
 
         into["audio"] = sing(
