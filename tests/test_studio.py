@@ -88,7 +88,7 @@ def test_bad_sources_are_refused_with_a_reason(tmp_path: Path, songs: dict[str, 
     with pytest.raises(InvalidInputError, match="not found"):
         load_source(tmp_path / "missing")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(InvalidInputError, match="no score.json"):
+    with pytest.raises(InvalidInputError, match=r"no score\.json"):
         load_source(tmp_path / "empty")
     broken = tmp_path / "broken"
     broken.mkdir()
