@@ -119,14 +119,15 @@ def lineage_tree(folder: str | Path, *, under: str | Path | None = None) -> str:
             if parent.get("kind") == "song" and parent.get("id"):
                 children.setdefault(str(parent["id"]), []).append((path, m))
 
-    def below(song_id: str, level: int, trail: set[str]) -> None:
-        for path, m in sorted(children.get(song_id, []), key=lambda x: str(x[0])):
+    def below(song_id: str, indent: str, trail: set[str]) -> None:
+        kids = sorted(children.get(song_id, []), key=lambda x: str(x[0]))
+        kids = [(p, m) for p, m in kids if str(m.get("id", "?")) not in trail]
+        for i, (path, m) in enumerate(kids):
             cid = str(m.get("id", "?"))
-            if cid in trail:
-                continue
+            last = i == len(kids) - 1
             text = _line(str(m.get("title", "?")), cid, _describe_op(m.get("lineage"), m))
-            lines.append("   " * (level - 1) + "└─ " + text + f"  {path}")
-            below(cid, level + 1, trail | {cid})
+            lines.append(indent + ("└─ " if last else "├─ ") + text + f"  {path}")
+            below(cid, indent + ("   " if last else "│  "), trail | {cid})
 
-    below(me, depth + 1, {me})
+    below(me, "   " * depth, {me})
     return "\n".join(lines) + "\n"
