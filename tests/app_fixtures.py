@@ -271,3 +271,18 @@ def fake_track(app: Any, owner_id: int, *, audio: bytes | None = None) -> str:
         s.add(track)
         s.flush()
         return track.id
+
+
+def stored_song(app: Any, owner_id: int, folder: Path, options: dict[str, Any]) -> str:
+    """A track from a real song folder (made by the engine), stored as the worker stores
+    one, without running a job; ``options`` are the job options it was made with."""
+    from overture.app.tracks.service import add_media, new_track, read_song_json, store_folder
+
+    svc = app.state.services
+    keys = store_folder(svc.storage, folder)
+    with svc.queue.Session.begin() as s:
+        add_media(s, svc.storage, keys)
+        track = new_track(owner_id, options, keys, read_song_json(folder))
+        s.add(track)
+        s.flush()
+        return track.id

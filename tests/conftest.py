@@ -39,3 +39,28 @@ def ada(app: Any) -> Any:
     client = make_client(app)
     client.user = sign_up(client, "ada@example.com")["user"]
     return client
+
+
+SUNG_PROMPT = "gentle folk"
+SUNG_LYRICS = "[Verse]\nRiver running to the sea\nCarry all my songs with me\n"
+
+
+@pytest.fixture(scope="session")
+def sung_song(tmp_path_factory: pytest.TempPathFactory, small_soundfont: Path) -> Path:
+    """A real, short sung song folder made once by the engine (about 4 s), for the web
+    service's remix tests to store as a track (``app_fixtures.stored_song``)."""
+    from overture.lyrics import parse_lyrics
+    from overture.pipeline import generate
+
+    out = tmp_path_factory.mktemp("sung") / "song"
+    generate(
+        SUNG_PROMPT,
+        lyrics=parse_lyrics(SUNG_LYRICS),
+        duration=8,
+        think="none",
+        seed=1,
+        out=out,
+        soundfont=small_soundfont,
+        workers=1,
+    )
+    return out

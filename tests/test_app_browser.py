@@ -1,7 +1,8 @@
 """The web app end to end in headless Chromium (Debian's, driven by Playwright; never a
 browser download): sign up, make a song and watch it think, play it (the audio advances),
-seek (answered 206), change pages while it plays, download its MIDI; and the pages in
-Chinese and at a phone's width. Screenshots go to ``test-artifacts/`` to be looked at."""
+seek (answered 206), change pages while it plays, download its MIDI; remix another
+creator's song in one click; and the pages in Chinese and at a phone's width. Screenshots
+go to ``test-artifacts/`` to be looked at."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from app_fixtures import free_port, settings  # noqa: F401  (settings: a fixture)
+from app_fixtures import free_port, settings, stored_song  # noqa: F401  (settings: a fixture)
+from conftest import SUNG_LYRICS, SUNG_PROMPT
 from overture.app.jobs.worker import Worker
 from overture.app.settings import Settings
 from overture.app.web import create_app
@@ -35,8 +37,9 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture
-def server(settings: Settings) -> Iterator[str]:  # noqa: F811
-    """The app on a free port and a worker beside it, both in this process."""
+def served(settings: Settings) -> Iterator[tuple[str, Any]]:  # noqa: F811
+    """The app on a free port and a worker beside it, both in this process: (its address,
+    the app)."""
     import uvicorn
 
     settings = replace(settings, lease_seconds=30)
@@ -52,11 +55,17 @@ def server(settings: Settings) -> Iterator[str]:  # noqa: F811
     end = time.monotonic() + 20
     while not web.started and time.monotonic() < end:
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
+    yield f"http://127.0.0.1:{port}", app
     worker.stopping.set()
     web.should_exit = True
     work_thread.join(60)
     web_thread.join(10)
+
+
+@pytest.fixture
+def server(served: tuple[str, Any]) -> str:
+    """The address of the app (``served``)."""
+    return served[0]
 
 
 @pytest.fixture
@@ -169,6 +178,76 @@ def test_sign_up_make_play_seek_browse_and_download(server: str, browser: Any) -
     shelf = visitor.locator("section:has(a[href='/browse?sort=new']) .card-title")
     assert shelf.all_inner_texts() == [title]
     visitor.screenshot(path=str(ARTIFACTS / "home-visitor.png"), full_page=True)
+
+
+def sign_up_as(page: Any, server: str, name: str, then: str) -> None:
+    page.goto(f"{server}/signup?next={then}")
+    page.fill("input[name=display_name]", name)
+    page.fill("input[name=email]", f"{name.lower()}@example.com")
+    page.fill("input[name=password]", "correct horse")
+    page.click("#auth-form button[type=submit]")
+    page.wait_for_url(f"{server}{then}")
+
+
+def test_remix_another_creators_song_in_one_click(
+    served: tuple[str, Any], browser: Any, sung_song: Path
+) -> None:
+    server, app = served
+    # Ada has published a sung song (made by the engine, stored as the worker would).
+    ada = browser.new_page(viewport={"width": 1280, "height": 860})
+    sign_up_as(ada, server, "Ada", "/create")
+    ada_id = ada.evaluate("fetch('/api/me').then(r => r.json())")["user"]["id"]
+    options = {"prompt": SUNG_PROMPT, "lyrics": SUNG_LYRICS, "seed": 1}
+    source = stored_song(app, ada_id, sung_song, options)
+    ada.goto(f"{server}/tracks/{source}")
+    ada.click("[data-action=publish]")
+    ada.wait_for_selector("[data-action=unpublish]")
+    title = ada.locator("#track-title").inner_text()
+
+    # Bob, another creator, opens it: a style the engine does not know is refused at once.
+    bob = browser.new_page(viewport={"width": 1280, "height": 860})
+    sign_up_as(bob, server, "Bob", f"/tracks/{source}")
+    bob.fill("#remix-style", "xyz")
+    bob.click("#remix-submit")
+    bob.wait_for_selector("#remix-error:not([hidden])")
+    assert "no style or instrument in 'xyz'" in bob.locator("#remix-error").inner_text()
+    assert bob.locator("#job-panel").is_hidden()
+    # One click on Remix (no style: a variation): the job is followed in the page.
+    bob.fill("#remix-style", "")
+    bob.click("#remix-submit")
+    bob.wait_for_selector("#job-panel:not([hidden])")
+    bob.wait_for_selector("#job-open:not([hidden])", timeout=60_000)
+    assert bob.locator("#job-state").inner_text() == "Done"
+    assert bob.locator("#remix-error").is_hidden()
+    bob.screenshot(path=str(ARTIFACTS / "remix-made.png"), full_page=True)
+
+    # The remix's page credits its source and links to it; Bob publishes it.
+    bob.click("#job-open")
+    bob.wait_for_selector("#credit")
+    assert bob.url != f"{server}/tracks/{source}"
+    credit = bob.locator("#credit").inner_text()
+    assert credit.startswith(f"Remix of {title}") and "by Ada" in credit
+    assert "a variation keeping its lyrics, melody, structure" in credit
+    assert bob.locator("#source-link").get_attribute("href") == f"/tracks/{source}"
+    bob.click("[data-action=publish]")
+    bob.wait_for_selector("[data-action=unpublish]")
+    remix_title = bob.locator("#track-title").inner_text()
+    remix_url = bob.url
+    bob.screenshot(path=str(ARTIFACTS / "remix-page.png"), full_page=True)
+
+    # The source's page lists it among its remixes, for everyone.
+    bob.click("#source-link")
+    bob.wait_for_url(f"{server}/tracks/{source}")
+    grid = bob.locator("section:has(h2:text('Remixes')) .card-title")
+    assert grid.all_inner_texts() == [remix_title]
+    bob.screenshot(path=str(ARTIFACTS / "remix-source-lists-it.png"), full_page=True)
+
+    # In Chinese at a phone's width, for a visitor: the credit, and a Remix link to sign in.
+    phone = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    phone.goto(remix_url)
+    assert phone.locator("#credit").inner_text().startswith(f"二创自 {title}")
+    assert phone.locator("#remix-sign-in").inner_text() == "⟲ 二创"
+    phone.screenshot(path=str(ARTIFACTS / "remix-zh-phone.png"), full_page=True)
 
 
 def test_chinese_and_phone_pages(server: str, browser: Any) -> None:

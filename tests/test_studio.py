@@ -132,9 +132,7 @@ def test_regenerate_repaints_one_section_and_keeps_every_other_note(
     # A sung section is sung again with a new tune, on the same words.
     voiced = load_source(songs["sung"])
     again = regenerate(voiced, "chorus1")
-    assert [ln.phrase.line.text for ln in sung(again)] == [
-        p.line.text for p in voiced.plan.phrases
-    ]
+    assert [ln.phrase.line.text for ln in sung(again)] == [p.line.text for p in voiced.plan.phrases]
     assert _signature(again.score, ["vocals"]) != _signature(voiced.score, ["vocals"])
 
 

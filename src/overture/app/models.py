@@ -7,7 +7,19 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    event,
+    inspect,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from overture.app.db import utcnow
@@ -87,9 +99,15 @@ class Track(Base):
     stems: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # stem name -> key
     extra_files: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # name -> key
     # A remix credits what it came from, and keeps the credit when the source is deleted.
-    source_track_id: Mapped[str | None] = mapped_column(String(32))
+    # These four are written once, when the track is made, and never change (LINEAGE_COLUMNS:
+    # the database refuses an update, see migration 0004, and so does ``_lineage_guard``).
+    source_track_id: Mapped[str | None] = mapped_column(String(32), index=True)
     source_title: Mapped[str | None] = mapped_column(String(200))
     source_creator: Mapped[str | None] = mapped_column(String(100))
+    # How it was made from its source: the engine's lineage from the remix's song.json (the
+    # operation, its options and the parents, each with its own lineage), with the source's
+    # track and creator ids added to the parent it was made from.
+    lineage: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
     play_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -98,6 +116,22 @@ class Track(Base):
         Index("ix_tracks_public", "visibility", "published_at"),
         Index("ix_tracks_popular", "visibility", "play_count"),
     )
+
+
+LINEAGE_COLUMNS = ("source_track_id", "source_title", "source_creator", "lineage")
+
+
+class LineageChanged(Exception):
+    """Something tried to change a track's source or lineage after it was made."""
+
+
+@event.listens_for(Track, "before_update")
+def _lineage_guard(_mapper: Any, _connection: Any, track: Track) -> None:
+    """Refuse, before it reaches the database, a flush that changes a track's credit."""
+    state = inspect(track)
+    changed = [c for c in LINEAGE_COLUMNS if state.attrs[c].history.has_changes()]
+    if changed:
+        raise LineageChanged(f"a track's source and lineage cannot change ({', '.join(changed)})")
 
 
 class Job(Base):

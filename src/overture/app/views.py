@@ -55,14 +55,22 @@ def job_view(
     }
 
 
-def track_view(track: Track, *, creator: str | None, mine: bool) -> dict[str, Any]:
+def track_view(
+    track: Track, *, creator: str | None, mine: bool, source_visible: bool = False
+) -> dict[str, Any]:
+    """A track as a user sees it. A remix's ``source`` credits the track it was made from
+    (kept when that track is deleted or made private); its ``url`` is there only while the
+    source is visible to the user (``source_visible``). ``lineage`` is how it was made."""
     base = f"/api/tracks/{track.id}"
     source = None
     if track.source_track_id or track.source_title:
+        shown = source_visible and track.source_track_id is not None
         source = {
             "track_id": track.source_track_id,
             "title": track.source_title,
             "creator": track.source_creator,
+            "url": f"/tracks/{track.source_track_id}" if shown else None,
+            "api_url": f"/api/tracks/{track.source_track_id}" if shown else None,
         }
     return {
         "id": track.id,
@@ -84,6 +92,8 @@ def track_view(track: Track, *, creator: str | None, mine: bool) -> dict[str, An
         "audio_url": f"{base}/audio",
         "files": [{"name": n, "url": f"{base}/files/{n}"} for n in file_names(track)],
         "source": source,
+        "lineage": track.lineage,
+        "remixes_url": f"{base}/remixes",
         "plays": track.play_count or 0,
         "cover_url": f"{base}/cover.svg",
         "waveform_url": f"{base}/waveform",
@@ -91,12 +101,24 @@ def track_view(track: Track, *, creator: str | None, mine: bool) -> dict[str, An
 
 
 def track_views(
-    tracks: list[Track], names: dict[int, str], user: User | None
+    tracks: list[Track],
+    names: dict[int, str],
+    user: User | None,
+    visible: set[str] | frozenset[str] = frozenset(),
 ) -> list[dict[str, Any]]:
-    """``tracks`` as ``user`` sees them, with their creators' ``names`` (owner id -> name)."""
+    """``tracks`` as ``user`` sees them, with their creators' ``names`` (owner id -> name)
+    and the ids of the remix sources they may see (``visible``)."""
     return [
         track_view(
-            t, creator=names.get(t.owner_id), mine=user is not None and user.id == t.owner_id
+            t,
+            creator=names.get(t.owner_id),
+            mine=user is not None and user.id == t.owner_id,
+            source_visible=t.source_track_id in visible,
         )
         for t in tracks
     ]
+
+
+def sources_of(tracks: list[Track]) -> set[str]:
+    """The ids of the tracks that ``tracks`` (remixes among them) were made from."""
+    return {t.source_track_id for t in tracks if t.source_track_id}

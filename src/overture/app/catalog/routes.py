@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from overture.app.catalog.service import MAX_QUERY, CatalogService
 from overture.app.deps import Limit, Offset, optional_user, services
 from overture.app.models import Track
-from overture.app.views import track_views
+from overture.app.views import sources_of, track_views
 
 router = APIRouter(prefix="/api/catalog", tags=["catalog"])
 
@@ -19,8 +19,10 @@ def catalog(request: Request) -> CatalogService:
 
 
 def _views(request: Request, tracks: list[Track]) -> list[dict[str, Any]]:
+    user = optional_user(request)
     names = catalog(request).creator_names(tracks)
-    return track_views(tracks, names, optional_user(request))
+    visible = services(request).tracks.visible_ids(sources_of(tracks), user)
+    return track_views(tracks, names, user, visible)
 
 
 @router.get("/search")

@@ -1,5 +1,6 @@
-"""The worker: claims jobs, makes their songs with ``overture.generate``, stores the files and
-the track, and reports progress on the way.
+"""The worker: claims jobs, makes their songs with ``overture.generate`` (a remix job, with
+the studio's ``restyle`` or ``vary`` on the source track's song: ``overture.app.jobs.remix``),
+stores the files and the track, and reports progress on the way.
 
 While ``generate`` runs, a background thread renews the job's lease every third of its
 length, so only a dead (or stuck) worker's lease runs out. The engine calls the progress
@@ -23,12 +24,22 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from overture.app.db import make_engine, migrate
 from overture.app.jobs.progress import RedisProgress
 from overture.app.jobs.queue import Claim, JobQueue, LeaseStatus
+from overture.app.jobs.remix import (
+    REMIX,
+    RemixOptions,
+    credit,
+    make_remix,
+    materialise,
+    operation_of,
+    remix_source,
+)
 from overture.app.jobs.service import generate_kwargs
 from overture.app.media.storage import LocalStorage, Storage
 from overture.app.models import Track
@@ -220,7 +231,7 @@ class Worker:
         tmp = Path(tempfile.mkdtemp(prefix=prefix))
         reporter.start()
         try:
-            self._make(claim, reporter, tmp / "song")
+            self._make(claim, reporter, tmp)
         except Cancelled:
             self.queue.cancelled(claim)
             log.info("job %s: cancelled", claim.job_id)
@@ -242,14 +253,20 @@ class Worker:
                 except Exception:
                     log.warning("could not clear progress in Redis", exc_info=True)
 
-    def _make(self, claim: Claim, reporter: JobReporter, out: Path) -> None:
+    def _make(self, claim: Claim, reporter: JobReporter, tmp: Path) -> None:
+        reporter(
+            "starting" if claim.attempts == 1 else f"starting again (attempt {claim.attempts})", 0.0
+        )
+        if operation_of(claim.options) == REMIX:
+            self._remix(claim, reporter, tmp)
+        else:
+            self._generate(claim, reporter, tmp / "song")
+
+    def _generate(self, claim: Claim, reporter: JobReporter, out: Path) -> None:
         from overture.pipeline import generate
 
         kw = generate_kwargs(claim.options)
         prompt = kw.pop("prompt", "")
-        reporter(
-            "starting" if claim.attempts == 1 else f"starting again (attempt {claim.attempts})", 0.0
-        )
         generate(
             prompt,
             **kw,
@@ -258,6 +275,37 @@ class Worker:
             workers=self.settings.render_workers,
             progress=reporter,
         )
+        self._store(claim, reporter, out, claim.options)
+
+    def _remix(self, claim: Claim, reporter: JobReporter, tmp: Path) -> None:
+        """A remix job: the source's song folder read back from the store, the studio
+        operation run on it, and the result stored crediting the source."""
+        options = RemixOptions.model_validate(claim.options)
+        source = remix_source(self.queue.Session, options.source_track_id, claim.user_id)
+        reporter("reading the song to remix", 0.0)
+        song = materialise(self.storage, source, tmp / "source")
+        out = make_remix(
+            song,
+            options,
+            tmp / "remix",
+            soundfont=self.settings.soundfont,
+            workers=self.settings.render_workers,
+            progress=reporter,
+        )
+        meta = read_song_json(out)
+        track_options = {"prompt": meta.get("spec", {}).get("prompt", ""), "lyrics": source.lyrics}
+        self._store(claim, reporter, out, track_options, credit(source, meta))
+
+    def _store(
+        self,
+        claim: Claim,
+        reporter: JobReporter,
+        out: Path,
+        options: dict[str, Any],
+        fields: dict[str, Any] | None = None,
+    ) -> None:
+        """Store a made song folder as the job's track (with ``fields`` set on it), and
+        mark the job succeeded, in one transaction."""
         reporter("storing the files", 1.0)
         reporter.flush()
         try:
@@ -272,7 +320,9 @@ class Worker:
 
         def make_track(s: Session) -> Track:
             add_media(s, self.storage, keys)
-            track = new_track(claim.user_id, claim.options, keys, song)
+            track = new_track(claim.user_id, options, keys, song)
+            for name, value in (fields or {}).items():
+                setattr(track, name, value)
             s.add(track)
             if claim.publish:
                 s.flush()

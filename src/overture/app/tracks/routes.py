@@ -1,4 +1,6 @@
-"""``/api/tracks``: the library, publishing, and the files (audio with byte ranges)."""
+"""``/api/tracks``: the library, publishing, remixing, and the files (audio with byte
+ranges). No route changes a track's content or credit: a remix's source and lineage are
+written once, by the worker."""
 
 from __future__ import annotations
 
@@ -11,20 +13,30 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from overture.app.deps import CurrentUser, Limit, Offset, client_ip, optional_user, services
-from overture.app.errors import NotFound
+from overture.app.errors import Forbidden, NotFound
+from overture.app.jobs.remix import RemixRequest, validate_remix
 from overture.app.media.http import bytes_response, media_response
 from overture.app.media.storage import LocalStorage, Storage, content_type_for
 from overture.app.models import Track, User
 from overture.app.tracks.art import WAVEFORM_FILE, WAVEFORM_POINTS, cover_svg, waveform_peaks
 from overture.app.tracks.service import file_key
-from overture.app.views import track_view
+from overture.app.views import job_view, sources_of, track_view, track_views
 
 router = APIRouter(prefix="/api/tracks", tags=["tracks"])
 
 
 def _view(request: Request, track: Track, user: User | None) -> dict[str, Any]:
-    creator = services(request).tracks.creator_name(track)
-    return track_view(track, creator=creator, mine=user is not None and user.id == track.owner_id)
+    svc = services(request)
+    creator = svc.tracks.creator_name(track)
+    mine = user is not None and user.id == track.owner_id
+    visible = bool(svc.tracks.visible_ids(sources_of([track]), user))
+    return track_view(track, creator=creator, mine=mine, source_visible=visible)
+
+
+def _views(request: Request, tracks: list[Track], user: User | None) -> list[dict[str, Any]]:
+    svc = services(request)
+    visible = svc.tracks.visible_ids(sources_of(tracks), user)
+    return track_views(tracks, svc.catalog.creator_names(tracks), user, visible)
 
 
 @router.get("")
@@ -36,7 +48,7 @@ def my_tracks(
 ) -> dict[str, Any]:
     """Your tracks, private and public, newest first."""
     tracks = services(request).tracks.list_mine(user, limit=limit, offset=offset)
-    return {"tracks": [_view(request, t, user) for t in tracks]}
+    return {"tracks": _views(request, tracks, user)}
 
 
 @router.get("/public")
@@ -48,7 +60,7 @@ def public_tracks(
     """Published tracks of everyone, most recently published first."""
     user = optional_user(request)
     tracks = services(request).tracks.list_public(limit=limit, offset=offset)
-    return {"tracks": [_view(request, t, user) for t in tracks]}
+    return {"tracks": _views(request, tracks, user)}
 
 
 @router.get("/{track_id}")
@@ -56,6 +68,34 @@ def get_track(request: Request, track_id: str) -> dict[str, Any]:
     """A track: yours, or anyone's public one (404 otherwise, as for no track at all)."""
     user = optional_user(request)
     return _view(request, services(request).tracks.get(track_id, user), user)
+
+
+@router.get("/{track_id}/remixes")
+def remixes(request: Request, track_id: str, limit: Limit = 50) -> dict[str, Any]:
+    """The published remixes of a track (one you may see), newest first."""
+    svc, user = services(request), optional_user(request)
+    track = svc.tracks.get(track_id, user)
+    return {"tracks": _views(request, svc.catalog.remixes(track.id, limit=limit), user)}
+
+
+@router.post("/{track_id}/remix", status_code=201)
+def remix(request: Request, track_id: str, body: RemixRequest, user: CurrentUser) -> dict[str, Any]:
+    """Remix a track: anyone's published one, or your own. With a ``style`` it is a cover
+    in that style (the same tune, lyrics, form and chords, played by that style's band);
+    without one a variation that keeps what ``keep`` names (the melody and structure unless
+    told; a sung song keeps its lyrics) and writes a new band part and harmony.
+
+    Answers with the queued job (follow it with ``GET /api/jobs/{id}``); its track credits
+    this one as its source, with the lineage, for good. 404 for a track you may not see,
+    422 with the reason when the engine could not make it, 429 when you already have the
+    most songs in progress allowed."""
+    if user.role not in ("creator", "admin"):
+        raise Forbidden("listeners cannot make songs")
+    svc = services(request)
+    source = svc.tracks.get(track_id, user)
+    stored = validate_remix(source, body)
+    job = svc.queue.enqueue(user.id, stored, limit=svc.settings.max_jobs_per_user)
+    return job_view(job)
 
 
 @router.post("/{track_id}/publish")

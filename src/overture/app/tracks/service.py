@@ -4,6 +4,10 @@ which stored file each download name means.
 A private track is invisible to everyone but its owner: asking for it answers 404, exactly as
 for a track that does not exist, so ids cannot be probed. A deleted track is kept (its row,
 for credits of remixes) but answers 404 to everyone.
+
+A remix's credit (``source_*`` and ``lineage``) is set once, when the worker makes the track,
+and nothing here ever changes it: publishing, unpublishing and deleting touch other columns,
+and the database refuses an update of it (migration 0004).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, false, select, update
 from sqlalchemy.orm import Session
 
 from overture.app.catalog.service import reindex
@@ -122,6 +126,18 @@ class TrackService:
         """The track if ``user`` may see it (theirs, or public); ``NotFound`` otherwise."""
         with self.Session() as s:
             return self._visible(s, track_id, user)
+
+    def visible_ids(self, ids: set[str], user: User | None) -> set[str]:
+        """Which of the track ``ids`` ``user`` may see (theirs or public, not deleted): the
+        remix credits that may link to their source."""
+        if not ids:
+            return set()
+        mine = Track.owner_id == user.id if user is not None else false()
+        q = select(Track.id).where(
+            Track.id.in_(ids), Track.deleted_at.is_(None), (Track.visibility == "public") | mine
+        )
+        with self.Session() as s:
+            return set(s.scalars(q))
 
     def list_mine(self, user: User, *, limit: int = 50, offset: int = 0) -> list[Track]:
         with self.Session() as s:

@@ -15,15 +15,17 @@ from starlette.responses import Response
 
 from overture.app.deps import optional_user, safe_path, services, session_token
 from overture.app.errors import AppError, NotFound
+from overture.app.jobs.remix import source_keys
 from overture.app.models import Track, User
 from overture.app.ui.i18n import LANG_COOKIE, LANGS, SCRIPT_KEYS, language, translator
-from overture.app.views import job_view, track_views, user_view
+from overture.app.views import job_view, sources_of, track_views, user_view
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 router = APIRouter(include_in_schema=False)
 
 HOME_SHELF = 12
+KEEP_WORDS = ("melody", "chords", "structure", "lyrics")
 
 
 def _minutes(seconds: float | None) -> str:
@@ -37,7 +39,9 @@ templates.env.filters["minutes"] = _minutes
 
 
 def _tracks(request: Request, tracks: list[Track], user: User | None) -> list[dict[str, Any]]:
-    return track_views(tracks, services(request).catalog.creator_names(tracks), user)
+    svc = services(request)
+    visible = svc.tracks.visible_ids(sources_of(tracks), user)
+    return track_views(tracks, svc.catalog.creator_names(tracks), user, visible)
 
 
 def page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
@@ -167,7 +171,41 @@ def track_page(request: Request, track_id: str) -> Response:
     view = _tracks(request, [track], user)[0]
     files = {f["name"]: f["url"] for f in view["files"]}
     remixes = _tracks(request, svc.catalog.remixes(track.id), user)
-    return page(request, "track.html", track=view, files=files, remixes=remixes)
+    # Who gets the Remix button: a creator (on any track they can see: public, or theirs);
+    # a visitor, on a public track, a link to sign in first.
+    remix = None
+    if source_keys(track) is not None:
+        if user is not None and user.role in ("creator", "admin"):
+            remix = "yes"
+        elif user is None and track.visibility == "public":
+            remix = "sign_in"
+    lang = language(request)
+    return page(
+        request,
+        "track.html",
+        track=view,
+        files=files,
+        remixes=remixes,
+        remix=remix,
+        lineage_note=lineage_note(track.lineage, lang),
+    )
+
+
+def lineage_note(lineage: dict[str, Any] | None, lang: str) -> str | None:
+    """How a remix was made, in words: "restyled as jazz", "a variation keeping its melody
+    and structure"; None for a track that is not a remix (or an operation not named here)."""
+    if not isinstance(lineage, dict):
+        return None
+    t = translator(lang)
+    options = lineage.get("options") or {}
+    if lineage.get("operation") == "restyle" and options.get("genre"):
+        return t("restyled_as", genre=options["genre"])
+    if lineage.get("operation") == "vary":
+        kept = [t(f"keep_{k}") for k in options.get("keep") or [] if k in KEEP_WORDS]
+        if kept:
+            return t("variation_keeping", keep=("、" if lang == "zh" else ", ").join(kept))
+        return t("variation")
+    return None
 
 
 @router.get("/creators/{user_id}", response_class=HTMLResponse)

@@ -1,5 +1,6 @@
 // Overture's page script: the player bar, soft page changes that keep it playing, the track
-// page (waveform, timed lyrics, owner actions), live progress of jobs and the sign-in form.
+// page (waveform, timed lyrics, owner actions, remixing), live progress of jobs and the
+// sign-in form.
 // Plain browser JavaScript, no build step.
 "use strict";
 
@@ -306,6 +307,8 @@
     raf = requestAnimationFrame(tick);
     onStop(() => cancelAnimationFrame(raf));
 
+    remixForm();
+
     for (const b of $$("[data-action]")) {
       b.addEventListener("click", async () => {
         const id = b.dataset.id, action = b.dataset.action;
@@ -349,9 +352,9 @@
     return out;
   }
 
-  // The create page: submit a job and watch it think.
-  function createPage() {
-    const form = $("#create-form");
+  // Following a job in the page's #job-panel: its state, step, progress and log of steps,
+  // polled until it ends; then the link to its track. Returns watch(jobId).
+  function followJob() {
     let timer = 0, jobId = null, since = 0;
     onStop(() => clearTimeout(timer));
 
@@ -403,6 +406,16 @@
       poll();
     };
 
+    $("#job-cancel").addEventListener("click", () => {
+      if (jobId) api("POST", "/api/jobs/" + jobId + "/cancel").catch(() => {});
+    });
+    return watch;
+  }
+
+  // The create page: submit a job and watch it think.
+  function createPage() {
+    const form = $("#create-form");
+    const watch = followJob();
     if (form) {
       form.addEventListener("submit", async (e) => {
         e.preventDefault();
@@ -426,10 +439,34 @@
         }
       });
     }
-    $("#job-cancel").addEventListener("click", () => {
-      if (jobId) api("POST", "/api/jobs/" + jobId + "/cancel").catch(() => {});
-    });
     for (const b of $$("[data-watch]")) b.addEventListener("click", () => watch(b.dataset.watch));
+  }
+
+  // The track page's Remix button: one click asks for a remix of the track (in the style
+  // typed beside it, if any; a fresh seed each time) and follows it in the page.
+  function remixForm() {
+    const form = $("#remix-form");
+    if (!form) return;
+    const watch = followJob();
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const err = $("#remix-error");
+      err.hidden = true;
+      const style = String(new FormData(form).get("style") || "").trim();
+      const body = { style: style || null, seed: Math.floor(Math.random() * 2147483647) };
+      const button = $("#remix-submit");
+      button.disabled = true;
+      try {
+        const job = await api("POST", "/api/tracks/" + form.dataset.id + "/remix", body);
+        watch(job.id);
+        $("#job-panel").scrollIntoView({ behavior: "smooth", block: "nearest" });
+      } catch (ex) {
+        err.textContent = ex.message;
+        err.hidden = false;
+      } finally {
+        button.disabled = false;
+      }
+    });
   }
 
   function signinPage() {
