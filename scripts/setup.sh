@@ -54,6 +54,13 @@ want=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || ! .venv/bin/python -c 'import overture' 2>/dev/null; then
   echo "setup: installing Python packages into .venv"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[test,eval]'
+  .venv/bin/python -m pip install -q -e '.[test,eval,transcribe]'
   echo "$want" >"$stamp"
+fi
+
+# basic-pitch (an optional transcription method) without its TensorFlow requirement: its
+# run-time imports come with the `transcribe` extra above, and it runs its ONNX model.
+if ! .venv/bin/python -c 'import importlib.metadata as m; m.version("basic-pitch")' 2>/dev/null; then
+  echo "setup: installing basic-pitch (ONNX model, no TensorFlow)"
+  .venv/bin/python -m pip install -q --no-deps 'basic-pitch==0.4.0'
 fi
