@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -64,3 +65,19 @@ def sung_song(tmp_path_factory: pytest.TempPathFactory, small_soundfont: Path) -
         workers=1,
     )
     return out
+
+
+@pytest.fixture(scope="session")
+def transcribe_bench() -> ModuleType:
+    """``bench/transcribe.py``, which makes demo recordings with known notes (played by the
+    synthesiser, sung by the engine's voice) and scores transcriptions of them."""
+    import importlib.util
+    import sys
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "transcribe.py"
+    spec = importlib.util.spec_from_file_location("bench_transcribe", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_transcribe"] = module
+    spec.loader.exec_module(module)
+    return module

@@ -8,10 +8,8 @@ the floors here sit under what the bench measures for these demos.
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import struct
-import sys
 import time
 import zipfile
 from pathlib import Path
@@ -34,24 +32,14 @@ from overture.studio.transcribe import (
     tuning_offset,
 )
 
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "transcribe.py"
 PLAYED_SEED = 2  # a generated pop lead on a violin, 121 bpm
 SUNG_SEED = 1  # a generated folk ballad sung by the female voice, 75 bpm
 HAS_BASIC_PITCH = "basic-pitch" in available_methods()
 
 
-def _load_bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_transcribe", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_transcribe"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
-def bench() -> ModuleType:
-    return _load_bench()
+def bench(transcribe_bench: ModuleType) -> ModuleType:
+    return transcribe_bench
 
 
 @pytest.fixture(scope="module")

@@ -113,6 +113,9 @@ class Transcription:
         }
 
 
+MIN_PITCHED_SECONDS = 0.5  # less pitched sound than this is no melody
+
+
 def available_methods() -> tuple[str, ...]:
     """The transcription methods that can run here: "f0" always, "basic-pitch" if installed."""
     out = ["f0"]
@@ -153,6 +156,9 @@ def transcribe(
     audio, sr = load_demo_audio(path, rate)
     duration = len(audio) / sr
     report("transcribing the demo", 0.005)
+    if use == "basic-pitch" and pitched_seconds(audio, sr) < MIN_PITCHED_SECONDS:
+        # The note model hears notes in noise; a demo must hold some pitch to have a tune.
+        raise InvalidInputError(f"{path.name} has no melody in it (no pitched notes found)")
     if use == "basic-pitch":
         try:
             raw = basic_pitch_notes(audio, sr)
@@ -204,12 +210,32 @@ def transcribe(
 # ----------------------------------------------------------------------------- f0 notes
 def f0_notes(audio: np.ndarray, sample_rate: int) -> list[RawNote]:
     """The notes of a monophonic recording from its F0 track (see the module's docstring)."""
+
+    track = _voicing(audio, sample_rate)
+    if track is None:
+        return []
+    x, f0, level, voiced = track
+    flux = _flux(x, sample_rate, len(f0))
+    flux = flux / (np.median(flux[voiced]) if voiced.any() else 1.0)
+    midi = np.full(len(f0), np.nan)
+    midi[voiced] = 69.0 + 12.0 * np.log2(f0[voiced] / 440.0)
+    notes: list[tuple[float, float, float, float]] = []
+    for a, b in _runs(voiced):
+        notes.extend(_run_notes(midi, level, flux, a, b))
+    return _drop_quiet(notes)
+
+
+def _voicing(
+    audio: np.ndarray, sample_rate: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """The recording normalised, its F0 track (10 ms frames), level (dBFS) and which frames
+    are pitched: voiced, loud enough and periodic (noise is not); None for pure silence."""
     import pyworld
 
     x = np.ascontiguousarray(audio, dtype=np.float64)
     peak = float(np.max(np.abs(x))) if len(x) else 0.0
     if peak <= 0.0:
-        return []
+        return None
     x = x / peak
     f0, times = pyworld.dio(
         x,
@@ -222,15 +248,14 @@ def f0_notes(audio: np.ndarray, sample_rate: int) -> list[RawNote]:
     level = _level_db(x, sample_rate, len(f0))
     voiced = (f0 > 0) & (level > level.max() - _RANGE_DB)
     voiced &= _harmonicity(x, sample_rate, f0, voiced) >= _HARMONICITY
-    voiced = _drop_short_runs(voiced, 3)
-    flux = _flux(x, sample_rate, len(f0))
-    flux = flux / (np.median(flux[voiced]) if voiced.any() else 1.0)
-    midi = np.full(len(f0), np.nan)
-    midi[voiced] = 69.0 + 12.0 * np.log2(f0[voiced] / 440.0)
-    notes: list[tuple[float, float, float, float]] = []
-    for a, b in _runs(voiced):
-        notes.extend(_run_notes(midi, level, flux, a, b))
-    return _drop_quiet(notes)
+    return x, f0, level, _drop_short_runs(voiced, 3)
+
+
+def pitched_seconds(audio: np.ndarray, sample_rate: int) -> float:
+    """How long the recording holds a pitch (periodic, voiced sound), in seconds: near 0 for
+    noise, speech-like hiss or clicks, whatever a note model might hear in them."""
+    track = _voicing(audio, sample_rate)
+    return 0.0 if track is None else float(track[3].sum()) * HOP_SECONDS
 
 
 def _level_db(x: np.ndarray, sample_rate: int, frames: int) -> np.ndarray:
