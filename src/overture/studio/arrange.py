@@ -66,13 +66,14 @@ def arrange(
 
     from overture.melody_input import read_melody
     from overture.pipeline import generate
-    from overture.studio.operations import _start, _write
+    from overture.studio.operations import Output
 
     t0 = time.perf_counter()
     path = Path(demo)
     if not path.is_file():
         raise InvalidInputError(f"demo not found: {path}")
-    _start(out, force, formats, soundfont)
+    io = Output(out, formats, soundfont, workers, force, progress)
+    io.check()
     is_midi = path.suffix.lower() in MIDI_SUFFIXES
     transcription = None
     if is_midi:
@@ -128,19 +129,4 @@ def arrange(
         if sr != SAMPLE_RATE:  # pragma: no cover - load_demo_audio resamples
             raise InvalidInputError(f"{path.name}: could not read it at {SAMPLE_RATE} Hz")
         song.recording = ("lead", aligned_recording(audio, sr, beat0 - transcription.offset))
-    if out is None:
-        return song
-    from overture.pipeline import song_folder
-
-    with song_folder(out, force=force) as tmp:
-        _write(
-            song,
-            tmp,
-            formats=formats,
-            soundfont=soundfont,
-            workers=workers,
-            progress=progress,
-            started=t0,
-        )
-    song.out_dir = Path(out)
-    return song
+    return io.save(song, started=t0)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -133,79 +133,64 @@ def _derived(
     return song
 
 
-def _write(
-    song: Song,
-    folder: Path,
-    *,
-    formats: str | Iterable[str] | None,
-    soundfont: str | Path | None,
-    workers: int,
-    progress: Progress | None,
-    started: float | None = None,
-) -> None:
-    from overture.pipeline import parse_formats, write_song
-    from overture.render import resolve_soundfont
+@dataclass(frozen=True, slots=True)
+class Output:
+    """Where and how an operation writes its song folder(s)."""
 
-    write_song(
-        song,
-        folder,
-        formats=parse_formats(formats),
-        soundfont=resolve_soundfont(soundfont),
-        workers=workers,
-        progress=progress,
-        started=started,
-    )
+    out: str | Path | None = None
+    formats: str | Iterable[str] | None = None
+    soundfont: str | Path | None = None
+    workers: int = 2
+    force: bool = False
+    progress: Progress | None = None
 
+    def check(self, src: SourceSong | None = None) -> None:
+        """Refuse, before any work is done, what would fail only at the end: a destination
+        that is not free (or is the source's own folder), an unknown format, no soundfont."""
+        if self.out is None:
+            return
+        from overture.output import check_output
+        from overture.pipeline import parse_formats
+        from overture.render import resolve_soundfont
 
-def _finish(
-    src: SourceSong,
-    spec: SongSpec,
-    plan: Plan,
-    score: Score,
-    *,
-    operation: str,
-    options: dict[str, Any],
-    out: str | Path | None,
-    trace: Any = None,
-    formats: str | Iterable[str] | None = None,
-    soundfont: str | Path | None = None,
-    workers: int = 2,
-    force: bool = False,
-    progress: Progress | None = None,
-    started: float | None = None,
-) -> Song:
-    """The derived song (``_derived``), written to ``out`` (whole or not at all) if given."""
-    from overture.pipeline import song_folder
+        if src is not None:
+            _check_out(src, Path(self.out))
+        check_output(Path(self.out), force=self.force)
+        parse_formats(self.formats)
+        resolve_soundfont(self.soundfont)
 
-    song = _derived(src, spec, plan, score, operation=operation, options=options, trace=trace)
-    if out is None:
-        return song
-    with song_folder(out, force=force) as tmp:
-        _write(
+    def write(
+        self,
+        song: Song,
+        folder: Path,
+        *,
+        progress: Progress | None = None,
+        started: float | None = None,
+    ) -> None:
+        """Write every file of ``song`` into the existing ``folder``."""
+        from overture.pipeline import parse_formats, write_song
+        from overture.render import resolve_soundfont
+
+        write_song(
             song,
-            tmp,
-            formats=formats,
-            soundfont=soundfont,
-            workers=workers,
-            progress=progress,
+            folder,
+            formats=parse_formats(self.formats),
+            soundfont=resolve_soundfont(self.soundfont),
+            workers=self.workers,
+            progress=progress or self.progress,
             started=started,
         )
-    song.out_dir = Path(out)
-    return song
 
+    def save(self, song: Song, *, started: float | None = None) -> Song:
+        """``song`` written to ``out`` (whole or not at all), when there is one."""
+        if self.out is None:
+            return song
+        from overture.pipeline import song_folder
 
-def _start(out: str | Path | None, force: bool, formats: Any, soundfont: Any) -> None:
-    """Check what would fail only at the end (the output folder, the formats, the
-    soundfont) before any work is done."""
-    if out is None:
-        return
-    from overture.output import check_output
-    from overture.pipeline import parse_formats
-    from overture.render import resolve_soundfont
-
-    check_output(Path(out), force=force)
-    parse_formats(formats)
-    resolve_soundfont(soundfont)
+        with song_folder(self.out, force=self.force) as tmp:
+            self.write(song, tmp, started=started)
+        song.out_dir = Path(self.out)
+        return song
 
 
 def _section(src: SourceSong, section: str) -> PlanSection:
@@ -236,9 +221,8 @@ def regenerate(
 
     t0 = time.perf_counter()
     src = source if isinstance(source, SourceSong) else load_source(source)
-    if out is not None:
-        _check_out(src, Path(out))
-    _start(out, force, formats, soundfont)
+    io = Output(out, formats, soundfont, workers, force, progress)
+    io.check(src)
     target = _section(src, section)
     base_seed = _stable_seed("regenerate", src.id, section) if seed is None else int(seed)
     lo = _beats(src.plan, target.start_bar)
@@ -267,22 +251,16 @@ def regenerate(
         raise InvalidInputError(f"could not write {section} any differently")
     trace.drafts = [d for d in trace.drafts if d.section == target.id]
     plan = replace(plan, spec=replace(spec, seed=src.spec.seed))
-    return _finish(
+    song = _derived(
         src,
         plan.spec,
         plan,
         score,
         operation="regenerate",
         options={"section": section, "seed": new_seed},
-        out=out,
         trace=trace,
-        formats=formats,
-        soundfont=soundfont,
-        workers=workers,
-        force=force,
-        progress=progress,
-        started=t0,
     )
+    return io.save(song, started=t0)
 
 
 def _signature_of(notes: dict[str, list[Note]]) -> tuple[Any, ...]:
@@ -360,9 +338,8 @@ def extend(
 
     t0 = time.perf_counter()
     src = source if isinstance(source, SourceSong) else load_source(source)
-    if out is not None:
-        _check_out(src, Path(out))
-    _start(out, force, formats, soundfont)
+    io = Output(out, formats, soundfont, workers, force, progress)
+    io.check(src)
     if (to is None) == (add is None):
         raise InvalidInputError("extend needs one of --to SECONDS or --add SECTIONS")
     if src.score.loop:
@@ -493,22 +470,8 @@ def extend(
     trace.drafts = [d for d in trace.drafts if d.section in {s.id for s in new_secs}]
     options: dict[str, Any] = {"to": to} if to is not None else {"add": [k for k, _ in added]}
     options["sections"] = [s.id for s in new_secs]
-    return _finish(
-        src,
-        spec,
-        plan,
-        score,
-        operation="extend",
-        options=options,
-        out=out,
-        trace=trace,
-        formats=formats,
-        soundfont=soundfont,
-        workers=workers,
-        force=force,
-        progress=progress,
-        started=t0,
-    )
+    song = _derived(src, spec, plan, score, operation="extend", options=options, trace=trace)
+    return io.save(song, started=t0)
 
 
 def _extended_phrases(
@@ -624,9 +587,8 @@ def restyle(
 
     t0 = time.perf_counter()
     src = source if isinstance(source, SourceSong) else load_source(source)
-    if out is not None:
-        _check_out(src, Path(out))
-    _start(out, force, formats, soundfont)
+    io = Output(out, formats, soundfont, workers, force, progress)
+    io.check(src)
     info = parse_prompt(prompt or "")
     asked = list(instruments) if instruments is not None else list(info.instruments)
     if info.genre is None and not asked:
@@ -671,22 +633,16 @@ def restyle(
     band = replace(plan, parts={k: v for k, v in parts.items() if k not in TUNE_PARTS})
     band_score, trace = _compose(band, progress)
     score = _with_tune(plan, band_score, tune)
-    return _finish(
+    song = _derived(
         src,
         spec,
         plan,
         score,
         operation="restyle",
         options={"prompt": prompt, "genre": genre, "tempo": the_tempo, "seed": spec.seed},
-        out=out,
         trace=trace,
-        formats=formats,
-        soundfont=soundfont,
-        workers=workers,
-        force=force,
-        progress=progress,
-        started=t0,
     )
+    return io.save(song, started=t0)
 
 
 # ----------------------------------------------------------------------------- vary
@@ -762,9 +718,8 @@ def vary(
         raise InvalidInputError(f"-n {n}: make between 1 and {MAX_VARIATIONS} variations")
     kept = set(parse_keep(keep))
     src = source if isinstance(source, SourceSong) else load_source(source)
-    if out is not None:
-        _check_out(src, Path(out))
-    _start(out, force, formats, soundfont)
+    io = Output(out, formats, soundfont, workers, force, progress)
+    io.check(src)
     if src.spec.lyrics is not None:
         kept.add("lyrics")
     heard = {_signature(src.score)}
@@ -806,15 +761,7 @@ def vary(
                 if progress:
                     progress(f"take {i}: {stage}", (i - 1 + fraction) / n)
 
-            _write(
-                take,
-                folder,
-                formats=formats,
-                soundfont=soundfont,
-                workers=workers,
-                progress=sub,
-                started=t0,
-            )
+            io.write(take, folder, progress=sub, started=t0)
     for i, take in enumerate(songs, 1):
         take.out_dir = Path(out) / f"var{i:0{width}d}"
     return songs
