@@ -13,17 +13,27 @@ from __future__ import annotations
 
 from overture.studio.arrange import arrange
 from overture.studio.lineage import lineage_tree
-from overture.studio.operations import extend, parse_keep, regenerate, restyle, vary
+from overture.studio.operations import (
+    extend,
+    extension,
+    parse_keep,
+    regenerate,
+    restyle,
+    restyle_target,
+    vary,
+)
 from overture.studio.source import SourceSong, load_source
 
 __all__ = [
     "SourceSong",
     "arrange",
     "extend",
+    "extension",
     "lineage_tree",
     "load_source",
     "parse_keep",
     "regenerate",
     "restyle",
+    "restyle_target",
     "vary",
 ]

@@ -302,6 +302,55 @@ def _added_kinds(src: SourceSong, bars: int) -> list[tuple[str, int]]:
     return out
 
 
+def extension(
+    source: SourceSong, *, to: float | None = None, add: str | Sequence[str] | None = None
+) -> list[tuple[str, int]]:
+    """The sections ``extend`` would add (kind, bars), or ``InvalidInputError`` saying why
+    the request cannot be met: it names neither or both of ``to`` and ``add``, the song is a
+    loop, ``to`` is not a bar or more longer than the song, a section is unknown, or the
+    result would pass the engine's limits. Instant: a service checks requests with it."""
+    from overture.spec import (
+        MAX_DURATION,
+        MAX_SECTIONS,
+        SECTION_BARS,
+        parse_structure,
+        release_tail,
+    )
+
+    if (to is None) == (add is None):
+        raise InvalidInputError("extend needs one of --to SECONDS or --add SECTIONS")
+    if source.score.loop:
+        raise InvalidInputError("a seamless loop has no end to continue from; vary it instead")
+    plan0, score0 = source.plan, source.score
+    bar_s = plan0.bar_seconds
+    if add is not None:
+        by_kind = {s.kind: s.bars for s in plan0.sections}
+        added = [(k, by_kind.get(k, SECTION_BARS[k])) for k in parse_structure(add)]
+    else:
+        assert to is not None
+        if not score0.duration < to <= MAX_DURATION:
+            raise InvalidInputError(
+                f"--to {to:g} s must be longer than the song ({score0.duration:.1f} s) "
+                f"and at most {MAX_DURATION:g} s"
+            )
+        more = int((to - release_tail(to)) / bar_s + 1e-9) - plan0.bars
+        if more < 1:
+            raise InvalidInputError(
+                f"--to {to:g} s adds less than a bar ({bar_s:.2f} s) to the song"
+            )
+        added = _added_kinds(source, more)
+    if len(plan0.sections) + len(added) > MAX_SECTIONS:
+        raise InvalidInputError(
+            f"{len(plan0.sections) + len(added)} sections is more than {MAX_SECTIONS}"
+        )
+    seconds = score0.duration + sum(n for _, n in added) * bar_s
+    if seconds > MAX_DURATION + 1e-6:
+        raise InvalidInputError(
+            f"the extended song would last {seconds:.0f} s, more than {MAX_DURATION:g} s"
+        )
+    return added
+
+
 def extend(
     source: str | Path | SourceSong,
     *,
@@ -327,52 +376,21 @@ def extend(
     import time
 
     from overture.plan import _harmony, _sections
-    from overture.spec import (
-        MAX_DURATION,
-        MAX_SECTIONS,
-        SECTION_BARS,
-        duration_for_bars,
-        parse_structure,
-        release_tail,
-    )
+    from overture.spec import MAX_DURATION, duration_for_bars, release_tail
 
     t0 = time.perf_counter()
     src = source if isinstance(source, SourceSong) else load_source(source)
     io = Output(out, formats, soundfont, workers, force, progress)
     io.check(src)
-    if (to is None) == (add is None):
-        raise InvalidInputError("extend needs one of --to SECONDS or --add SECTIONS")
-    if src.score.loop:
-        raise InvalidInputError("a seamless loop has no end to continue from; vary it instead")
     plan0, score0 = src.plan, src.score
     bpb = plan0.time_signature.beats_per_bar
-    bar_s = plan0.bar_seconds
     sections0 = list(plan0.sections)
     ends_on_outro = sections0[-1].kind == "outro" and len(sections0) > 1
-    if add is not None:
-        added_kinds = list(parse_structure(add))
-        by_kind = {s.kind: s.bars for s in sections0}
-        added = [(k, by_kind.get(k, SECTION_BARS[k])) for k in added_kinds]
-    else:
-        assert to is not None
-        if not score0.duration < to <= MAX_DURATION:
-            raise InvalidInputError(
-                f"--to {to:g} s must be longer than the song ({score0.duration:.1f} s) "
-                f"and at most {MAX_DURATION:g} s"
-            )
-        music = to - release_tail(to)
-        more = int(music / bar_s + 1e-9) - plan0.bars
-        if more < 1:
-            raise InvalidInputError(
-                f"--to {to:g} s adds less than a bar ({bar_s:.2f} s) to the song"
-            )
-        added = _added_kinds(src, more)
+    added = extension(src, to=to, add=add)
     insert_outro = ends_on_outro and not any(k == "outro" for k, _ in added)
     at = len(sections0) - 1 if insert_outro else len(sections0)  # where the new ones go
     kinds = [(s.kind, s.bars) for s in sections0[:at]] + added
     kinds += [(s.kind, s.bars) for s in sections0[at:]]
-    if len(kinds) > MAX_SECTIONS:
-        raise InvalidInputError(f"{len(kinds)} sections is more than {MAX_SECTIONS}")
     shift_bars = sum(n for _, n in added)
     shift = shift_bars * bpb
     bars = plan0.bars + shift_bars
@@ -560,6 +578,29 @@ def _with_tune(plan: Plan, band: Score, tune: Part | None) -> Score:
     return _score(plan, [parts[k] for k in plan.parts if k in parts])
 
 
+def restyle_target(
+    source: SourceSong,
+    prompt: str,
+    *,
+    tempo: float | None = None,
+    instruments: list[str] | None = None,
+) -> tuple[str, float, list[str]]:
+    """The style, tempo and instruments ``restyle`` would use for ``prompt``, or
+    ``InvalidInputError`` when it names no style or instrument, or a tempo out of range.
+    Instant: a service checks requests with it."""
+    from overture.prompt import parse_prompt
+    from overture.spec import check_tempo
+
+    info = parse_prompt(prompt or "")
+    asked = list(instruments) if instruments is not None else list(info.instruments)
+    if info.genre is None and not asked:
+        raise InvalidInputError(
+            f'no style or instrument in {prompt!r} to restyle to (e.g. "jazz trio")'
+        )
+    the_tempo = check_tempo(float(tempo or info.tempo or source.plan.tempo))
+    return info.genre or source.spec.genre, the_tempo, asked
+
+
 def restyle(
     source: str | Path | SourceSong,
     prompt: str,
@@ -582,7 +623,7 @@ def restyle(
 
     from overture.plan import VOCALS_INSTRUMENT, _arrangement
     from overture.prompt import parse_prompt
-    from overture.spec import check_tempo, duration_for_bars
+    from overture.spec import duration_for_bars
     from overture.styles import STYLES
 
     t0 = time.perf_counter()
@@ -590,13 +631,7 @@ def restyle(
     io = Output(out, formats, soundfont, workers, force, progress)
     io.check(src)
     info = parse_prompt(prompt or "")
-    asked = list(instruments) if instruments is not None else list(info.instruments)
-    if info.genre is None and not asked:
-        raise InvalidInputError(
-            f'no style or instrument in {prompt!r} to restyle to (e.g. "jazz trio")'
-        )
-    genre = info.genre or src.spec.genre
-    the_tempo = check_tempo(float(tempo or info.tempo or src.plan.tempo))
+    genre, the_tempo, asked = restyle_target(src, prompt, tempo=tempo, instruments=instruments)
     parts = _arrangement(STYLES[genre], tuple(asked))
     tune = _tune(src.score)
     if tune is not None and tune.name == "vocals":
