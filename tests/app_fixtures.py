@@ -286,3 +286,58 @@ def stored_song(app: Any, owner_id: int, folder: Path, options: dict[str, Any]) 
         s.add(track)
         s.flush()
         return track.id
+
+
+def midi_demo(pitches: tuple[int, ...] = (60, 62, 64, 65, 67, 65, 64, 62), bpm: int = 100) -> bytes:
+    """A MIDI demo: a tune of quarter notes (one track, a tempo), as bytes."""
+    import io
+
+    import mido
+
+    mid = mido.MidiFile()
+    track = mido.MidiTrack()
+    mid.tracks.append(track)
+    track.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm)))
+    for pitch in pitches:
+        track.append(mido.Message("note_on", note=pitch, velocity=90, time=0))
+        track.append(mido.Message("note_off", note=pitch, velocity=0, time=mid.ticks_per_beat))
+    out = io.BytesIO()
+    mid.save(file=out)
+    return out.getvalue()
+
+
+def wav_demo(
+    pitches: tuple[int, ...] | None = (60, 62, 64, 65, 67, 65, 64, 62),
+    *,
+    beat: float = 0.6,
+    seconds: float = 3.0,
+    noise: bool = False,
+    rate: int = 16000,
+) -> bytes:
+    """A 16-bit mono WAV demo: a hummed-like tune (each note a tone with two overtones, a
+    short gap between notes), or with ``pitches=None`` silence (``seconds`` long), or with
+    ``noise`` white noise (unpitched)."""
+    import io
+    import wave
+
+    import numpy as np
+
+    if pitches is None:
+        n = int(rate * seconds)
+        x = 0.3 * np.random.default_rng(0).standard_normal(n) if noise else np.zeros(n)
+    else:
+        t = np.arange(int(rate * beat)) / rate
+        env = np.clip(np.minimum(t / 0.02, (beat - 0.08 - t) / 0.02), 0, 1)
+        notes = []
+        for p in pitches:
+            f = 440 * 2 ** ((p - 69) / 12)
+            tone = sum(a * np.sin(2 * np.pi * f * k * t) for k, a in ((1, 1), (2, 0.5), (3, 0.25)))
+            notes.append(0.4 * env * tone)
+        x = np.concatenate(notes)
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes((np.clip(x, -1, 1) * 32767).astype("<i2").tobytes())
+    return out.getvalue()

@@ -293,3 +293,127 @@ def test_lyrics_light_up_in_time(server: str, browser: Any) -> None:
     page.wait_for_selector("#lyrics .lyric.now span.sung", timeout=10_000)
     assert page.locator("#lyrics .lyric.now").count() == 1
     page.screenshot(path=str(ARTIFACTS / "lyrics-in-time.png"), full_page=True)
+
+
+def test_arrange_a_midi_demo_on_the_create_page(server: str, browser: Any) -> None:
+    from app_fixtures import midi_demo
+
+    page = browser.new_page(viewport={"width": 1280, "height": 860})
+    sign_up_as(page, server, "Ada", "/create")
+    # From words is shown first; From a demo switches to the upload form.
+    assert page.is_visible("#create-form") and page.is_hidden("#arrange-form")
+    page.click("#mode-demo")
+    assert page.is_visible("#arrange-form") and page.is_hidden("#create-form")
+    # A text file is refused by the service, in words, and nothing is queued.
+    text_file = {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"la la la"}
+    page.set_input_files("#demo-file", files=[text_file])
+    page.click("#arrange-submit")
+    page.wait_for_selector("#arrange-error:not([hidden])")
+    assert (
+        page.locator("#arrange-error")
+        .inner_text()
+        .startswith("notes.txt is not a demo the studio can read")
+    )
+    assert page.locator("#job-panel").is_hidden()
+    # A MIDI tune, arranged as a jazz piano trio, followed in the page.
+    tune = {"name": "tune.mid", "mimeType": "audio/midi", "buffer": midi_demo()}
+    page.set_input_files("#demo-file", files=[tune])
+    page.fill("#arrange-prompt", "jazz piano trio")
+    page.click("#arrange-submit")
+    page.wait_for_selector("#job-panel:not([hidden])")
+    page.wait_for_selector("#job-open:not([hidden])", timeout=90_000)
+    assert page.locator("#job-state").inner_text() == "Done"
+    assert page.locator("#arrange-error").is_hidden()
+    log = page.locator("#job-log li").all_inner_texts()
+    assert log[:2] == ["starting", "reading the demo"]
+    page.screenshot(path=str(ARTIFACTS / "arrange-done.png"), full_page=True)
+    job = page.evaluate("fetch('/api/jobs').then(r => r.json())")["jobs"][0]
+    assert job["options"]["demo_name"] == "tune.mid" and job["options"]["demo_kind"] == "midi"
+    # The arranged song: it says what it was made from, and it plays.
+    page.click("#job-open")
+    page.wait_for_selector("#credit")
+    credit = page.locator("#credit").inner_text()
+    assert credit.startswith("Arranged from a demo") and "tune.mid" in credit
+    assert page.locator("p.eyebrow").inner_text().endswith("JAZZ")
+    page.click("#track-play")
+    page.wait_for_function("document.querySelector('#audio').currentTime > 0.3", timeout=20_000)
+    page.screenshot(path=str(ARTIFACTS / "arranged-track.png"), full_page=True)
+    # In the library like any other song, and the job list names the demo.
+    page.click("nav.nav a[href='/library']")
+    page.wait_for_url(f"{server}/library")
+    assert page.locator(".card-title").count() == 1
+    page.click("nav.nav a[href='/create']")
+    page.wait_for_url(f"{server}/create")
+    assert "Arrange · tune.mid · jazz piano trio" in page.locator("#job-list").inner_text()
+
+
+def test_repaint_a_section_from_the_track_page(
+    served: tuple[str, Any], browser: Any, sung_song: Path
+) -> None:
+    server, app = served
+    page = browser.new_page(viewport={"width": 1280, "height": 860})
+    sign_up_as(page, server, "Ada", "/library")
+    ada_id = page.evaluate("fetch('/api/me').then(r => r.json())")["user"]["id"]
+    options = {"prompt": SUNG_PROMPT, "lyrics": SUNG_LYRICS, "seed": 1}
+    source = stored_song(app, ada_id, sung_song, options)
+    page.goto(f"{server}/tracks/{source}")
+    title = page.locator("#track-title").inner_text()
+    # The studio: Extend is chosen first; a section the engine does not know is refused at
+    # once, in its words (a length shorter than the song, the browser itself refuses).
+    assert page.is_hidden("#derive-form")  # folded until asked for
+    page.click("#studio summary")
+    assert page.is_visible("#derive-form [data-op=extend]")
+    assert page.get_attribute("#derive-form input[name=to]", "min") == "9"
+    page.fill("#derive-form input[name=add]", "bridge xyz")
+    page.click("#derive-submit")
+    page.wait_for_selector("#derive-error:not([hidden])")
+    assert page.locator("#derive-error").inner_text().startswith("unknown section 'xyz'")
+    assert page.locator("#job-panel").is_hidden()
+    # Repaint a section: its select lists the song's sections.
+    page.click("#derive-form .op:has-text('Repaint a section')")
+    assert page.is_visible("select[name=section]") and page.is_hidden("input[name=to]")
+    sections = page.locator("select[name=section] option").all_inner_texts()
+    assert sections == ["verse1 · 0:00–0:07"]
+    page.select_option("select[name=section]", "verse1")
+    page.screenshot(path=str(ARTIFACTS / "repaint-form.png"), full_page=True)
+    page.click("#derive-submit")
+    page.wait_for_selector("#job-panel:not([hidden])")
+    page.wait_for_selector("#job-open:not([hidden])", timeout=60_000)
+    assert page.locator("#job-state").inner_text() == "Done"
+    assert page.locator("#job-open").inner_text() == "Open the new version"
+    assert page.locator("#derive-error").is_hidden()
+    page.screenshot(path=str(ARTIFACTS / "repaint-made.png"), full_page=True)
+    # The new version says what it is, and links back to its source.
+    page.click("#job-open")
+    page.wait_for_selector("#credit")
+    assert page.url != f"{server}/tracks/{source}"
+    assert page.locator("#track-title").inner_text() == f"{title} (new verse1)"
+    credit = page.locator("#credit").inner_text()
+    assert credit == f"Repainted from {title} · verse1 written anew"
+    assert page.locator("#source-link").get_attribute("href") == f"/tracks/{source}"
+    page.screenshot(path=str(ARTIFACTS / "repaint-page.png"), full_page=True)
+    # Back on the source: two takes at once, each its own song; the page lists the versions.
+    page.click("#source-link")
+    page.wait_for_url(f"{server}/tracks/{source}")
+    page.click("#studio summary")
+    page.click("#derive-form .op:has-text('Variations')")
+    page.check("#derive-form input[name=keep][value=chords]")
+    page.fill("#derive-form input[name=n]", "2")
+    page.click("#derive-submit")
+    page.wait_for_selector("#job-library:not([hidden])", timeout=60_000)
+    assert page.locator("#job-library").inner_text() == "All 2 takes are in your library"
+    page.goto(f"{server}/tracks/{source}")
+    versions = page.locator("#versions .card-title").all_inner_texts()
+    assert sorted(versions) == sorted(
+        [f"{title} (new verse1)", f"{title} (take 1)", f"{title} (take 2)"]
+    )
+    page.screenshot(path=str(ARTIFACTS / "versions.png"), full_page=True)
+    # At a phone's width, in Chinese.
+    phone = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    phone.context.add_cookies(page.context.cookies())
+    phone.goto(f"{server}/tracks/{source}")
+    assert phone.locator("#studio h2").inner_text() == "做一个新版本"
+    phone.click("#studio summary")
+    phone.click("#derive-form .op:has-text('变奏')")
+    assert phone.is_visible("#derive-form input[name=keep][value=lyrics]")
+    phone.screenshot(path=str(ARTIFACTS / "studio-zh-phone.png"), full_page=True)

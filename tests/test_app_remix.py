@@ -327,7 +327,9 @@ def test_the_remix_button_is_shown_to_those_who_may_remix(
     page = bob.get(f"/tracks/{public}").text
     assert 'id="remix-form"' in page and f'data-id="{public}"' in page
     assert 'id="job-panel"' in page and "Open the remix" in page
-    assert 'id="remix-form"' in ada.get(f"/tracks/{private}").text  # one's own private track
+    # On one's own track (private or not), the studio's operations take the Remix form's place.
+    own = ada.get(f"/tracks/{private}").text
+    assert 'id="remix-form"' not in own and 'id="derive-form"' in own
     assert 'id="remix-form"' not in bob.get(f"/tracks/{scoreless}").text
     visitor = make_client(app).get(f"/tracks/{public}").text
     assert 'id="remix-form"' not in visitor

@@ -87,18 +87,25 @@ def is_form(request: Request) -> bool:
     return request.headers.get("content-type", "").split(";")[0].strip() in FORM_TYPES
 
 
+def is_multipart(request: Request) -> bool:
+    return request.headers.get("content-type", "").split(";")[0].strip() == "multipart/form-data"
+
+
 async def csrf_guard(request: Request) -> None:
     """Refuse a state-changing request that carries a valid session cookie without the
     session's CSRF token, both in the ``overture_csrf`` cookie and in the ``X-CSRF-Token``
-    header (or a form's ``csrf_token`` field). Another site can make a browser send the
-    cookies, but cannot read them to copy the token into the request."""
+    header (or a plain form's ``csrf_token`` field). Another site can make a browser send the
+    cookies, but cannot read them to copy the token into the request.
+
+    A ``multipart/form-data`` body is an upload, read only by its own route within its size
+    limit (``POST /api/jobs/arrange``): it must carry the header, and is never read here."""
     if request.method in SAFE_METHODS:
         return
     token = session_token(request)
     if token is None or optional_user(request) is None:
         return  # no session: the request carries no authority to abuse
     given = request.headers.get(CSRF_HEADER)
-    if not given and is_form(request):
+    if not given and is_form(request) and not is_multipart(request):
         value = (await request.form()).get(CSRF_FIELD)
         given = value if isinstance(value, str) else None
     accounts = services(request).accounts

@@ -37,6 +37,16 @@ class Conflict(AppError):
     status = 409
 
 
+class TooLarge(AppError):
+    """An upload over its size limit (refused before it is read whole)."""
+
+    status = 413
+
+
+class UnsupportedMedia(AppError):
+    status = 415
+
+
 class TooManyJobs(AppError):
     status = 429
 

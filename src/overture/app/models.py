@@ -154,6 +154,9 @@ class Job(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
     track_id: Mapped[str | None] = mapped_column(ForeignKey("tracks.id", ondelete="SET NULL"))
+    # Every track the job made, in order (``track_id`` is the first): a job of variations
+    # makes one track per take. None for a job that made none, or made one before 0005.
+    track_ids: Mapped[list[str] | None] = mapped_column(JSON)
     # The engine's steps and verdicts as they happened ("chorus1 draft 2: 0.71", ...).
     log: Mapped[list[str] | None] = mapped_column(JSON)
     publish: Mapped[bool] = mapped_column(Boolean, default=False)  # publish the track when done

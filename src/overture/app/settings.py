@@ -48,6 +48,9 @@ class Settings:
     progress_seconds: float = 1.0
     render_workers: int = 2
     soundfont: Path | None = None  # None: the engine's own choice ($OVERTURE_SOUNDFONT, ...)
+    # The largest demo upload (``POST /api/jobs/arrange``): larger ones are refused with 413
+    # before they are read whole.
+    max_upload_bytes: int = 25 * 1024 * 1024
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -89,4 +92,7 @@ class Settings:
             poll_seconds=_number(env, "OVERTURE_POLL_SECONDS", 1.0, minimum=0.01),
             render_workers=int(_number(env, "OVERTURE_RENDER_WORKERS", 2, minimum=1)),
             soundfont=Path(soundfont) if soundfont else None,
+            max_upload_bytes=int(
+                _number(env, "OVERTURE_MAX_UPLOAD_MB", 25, minimum=0.01) * 1024 * 1024
+            ),
         ).with_secret()

@@ -50,6 +50,7 @@ def job_view(
         "finished_at": when(job.finished_at),
         "track_id": job.track_id,
         "track_url": f"/api/tracks/{job.track_id}" if job.track_id else None,
+        "track_ids": job.track_ids or ([job.track_id] if job.track_id else []),
         "publish": bool(job.publish),
         **extra,
     }

@@ -83,17 +83,7 @@ class JobQueue:
             if locked.rowcount == 0:
                 raise NotFound("no such user")
             if limit is not None:
-                active = s.scalar(
-                    select(func.count())
-                    .select_from(Job)
-                    .where(Job.user_id == user_id, Job.state.in_(ACTIVE_STATES))
-                )
-                if (active or 0) >= limit:
-                    raise TooManyJobs(
-                        f"you already have {active} songs being made; wait for one to finish "
-                        f"(at most {limit} at a time)",
-                        limit=limit,
-                    )
+                _check_room(s, user_id, limit)
             job = Job(user_id=user_id, options=options, state="queued", progress=0.0, attempts=0)
             job.cancel_requested = False
             job.publish = publish
@@ -101,6 +91,13 @@ class JobQueue:
             job.created_at = utcnow()
             s.add(job)
         return job
+
+    def check_room(self, user_id: int, limit: int) -> None:
+        """``TooManyJobs`` when ``user_id`` already has ``limit`` jobs queued or running: a
+        quick look before a costly request (an upload) is read, which ``enqueue`` repeats
+        under its lock."""
+        with self.Session() as s:
+            _check_room(s, user_id, limit)
 
     def get(self, job_id: str) -> Job | None:
         with self.Session() as s:
@@ -246,18 +243,28 @@ class JobQueue:
             return "lost"
         return "cancel" if flag else "ok"
 
-    def complete(self, claim: Claim, make_track: Callable[[Session], Track]) -> Track | None:
-        """Mark the job succeeded with the track ``make_track`` adds, in one transaction:
-        when the lease was lost meanwhile, neither happens and None is returned."""
+    def complete(
+        self, claim: Claim, make_track: Callable[[Session], Track | list[Track]]
+    ) -> Track | None:
+        """Mark the job succeeded with the track ``make_track`` adds (or the tracks: a job of
+        variations makes one per take, the first being the job's ``track_id``), in one
+        transaction: when the lease was lost meanwhile, neither happens and None is
+        returned; else the (first) track."""
         try:
             with self.Session.begin() as s:
                 return self._complete(s, claim, make_track)
         except _LeaseLost:
             return None
 
-    def _complete(self, s: Session, claim: Claim, make_track: Callable[[Session], Track]) -> Track:
-        track = make_track(s)
+    def _complete(
+        self, s: Session, claim: Claim, make_track: Callable[[Session], Track | list[Track]]
+    ) -> Track:
+        made = make_track(s)
+        tracks = made if isinstance(made, list) else [made]
+        if not tracks:
+            raise ValueError("a job must make at least one track")
         s.flush()
+        track = tracks[0]
         done = s.execute(
             update(Job)
             .where(self._held(claim))
@@ -267,6 +274,7 @@ class JobQueue:
                 step="done",
                 error=None,
                 track_id=track.id,
+                track_ids=[t.id for t in tracks],
                 finished_at=utcnow(),
                 lease_owner=None,
                 lease_expires_at=None,
@@ -303,3 +311,17 @@ class JobQueue:
                 )
             )
             return done.rowcount > 0
+
+
+def _check_room(s: Session, user_id: int, limit: int) -> None:
+    active = s.scalar(
+        select(func.count())
+        .select_from(Job)
+        .where(Job.user_id == user_id, Job.state.in_(ACTIVE_STATES))
+    )
+    if (active or 0) >= limit:
+        raise TooManyJobs(
+            f"you already have {active} songs being made; wait for one to finish "
+            f"(at most {limit} at a time)",
+            limit=limit,
+        )

@@ -49,6 +49,20 @@ class RemixFailed(OvertureError):
     """A remix job that cannot be done, in words for the person who asked for it."""
 
 
+@dataclass(frozen=True, slots=True)
+class Words:
+    """Why a job made from a track could not be done, in words that name the job: a remix
+    (``REMIX_WORDS``), or a new version of one's own song (``overture.app.jobs.derive``)."""
+
+    deleted: str
+    hidden: str
+    no_files: str
+    damaged: str
+
+
+REMIX_WORDS = Words(DELETED, HIDDEN, NO_FILES, DAMAGED)
+
+
 class RemixRequest(BaseModel):
     """What ``POST /api/tracks/{id}/remix`` takes."""
 
@@ -82,7 +96,9 @@ class RemixOptions(BaseModel):
 
 
 def operation_of(options: dict[str, Any]) -> str:
-    """``remix`` for a remix job's stored options, ``generate`` for a song from a prompt."""
+    """What a job's stored options make: ``remix`` for a remix, the studio operation for a
+    new version of one's own song (``extend``, ``regenerate``, ``restyle``, ``vary``) or an
+    arranged demo (``arrange``), ``generate`` for a song from a prompt."""
     return str(options.get("operation") or "generate")
 
 
@@ -152,32 +168,48 @@ class RemixSource:
     song_key: str
 
 
-def remix_source(sessions: sessionmaker[Session], track_id: str, user_id: int) -> RemixSource:
+def source_of(track: Track, creator: str | None, words: Words = REMIX_WORDS) -> RemixSource:
+    """What a job needs of ``track`` (a track it is made from), with its creator's name;
+    ``RemixFailed`` when its score was not stored."""
+    keys = source_keys(track)
+    if keys is None:
+        raise RemixFailed(words.no_files)
+    return RemixSource(
+        track_id=track.id,
+        owner_id=track.owner_id,
+        title=track.title,
+        creator=creator,
+        lyrics=track.lyrics,
+        lineage=track.lineage,
+        score_key=keys[0],
+        song_key=keys[1],
+    )
+
+
+def remix_source(
+    sessions: sessionmaker[Session],
+    track_id: str,
+    user_id: int,
+    *,
+    words: Words = REMIX_WORDS,
+    owner_only: bool = False,
+) -> RemixSource:
     """The source of a remix job of ``user_id``, if it may still be remixed: not deleted, and
-    public or the asker's own. ``RemixFailed`` says why not."""
+    public or the asker's own (with ``owner_only``, the asker's own: a new version of one's
+    own song). ``RemixFailed`` says why not, in ``words``."""
     with sessions() as s:
         track = s.get(Track, track_id)
         if track is None or track.deleted_at is not None:
-            raise RemixFailed(DELETED)
-        if track.owner_id != user_id and track.visibility != "public":
-            raise RemixFailed(HIDDEN)
-        keys = source_keys(track)
-        if keys is None:
-            raise RemixFailed(NO_FILES)
+            raise RemixFailed(words.deleted)
+        if track.owner_id != user_id and (owner_only or track.visibility != "public"):
+            raise RemixFailed(words.hidden)
         owner = s.get(User, track.owner_id)
-        return RemixSource(
-            track_id=track.id,
-            owner_id=track.owner_id,
-            title=track.title,
-            creator=owner.display_name if owner else None,
-            lyrics=track.lyrics,
-            lineage=track.lineage,
-            score_key=keys[0],
-            song_key=keys[1],
-        )
+        return source_of(track, owner.display_name if owner else None, words)
 
 
-def materialise(storage: Storage, source: RemixSource, folder: Path) -> Any:
+def materialise(
+    storage: Storage, source: RemixSource, folder: Path, words: Words = REMIX_WORDS
+) -> Any:
     """The source's song folder (its ``score.json`` and ``song.json``) written into
     ``folder`` from the media store and read by the engine (a ``SourceSong``)."""
     from overture.studio import load_source
@@ -188,11 +220,11 @@ def materialise(storage: Storage, source: RemixSource, folder: Path) -> Any:
             with storage.open(key) as f, open(folder / name, "wb") as out:
                 shutil.copyfileobj(f, out)
         except (AppError, OSError):  # NotFound: the bytes are gone from the store
-            raise RemixFailed(NO_FILES) from None
+            raise RemixFailed(words.no_files) from None
     try:
         return load_source(folder)
     except InvalidInputError:  # its words name the worker's folders: not for the user
-        raise RemixFailed(DAMAGED) from None
+        raise RemixFailed(words.damaged) from None
 
 
 def make_remix(

@@ -1,13 +1,18 @@
-"""``/api/jobs``: submit a song, follow it, cancel it."""
+"""``/api/jobs``: submit a song (from a prompt, or a demo to arrange), follow it, cancel
+it."""
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from overture.app.deps import CurrentUser, services
 from overture.app.errors import Forbidden, NotFound
+from overture.app.jobs.arrange import ARRANGE_OPENAPI, accept_demo, read_upload
 from overture.app.jobs.service import JobOptions, validate_options
 from overture.app.models import Job, User
 from overture.app.views import job_view
@@ -43,6 +48,33 @@ def submit(request: Request, options: JobOptions, user: CurrentUser) -> dict[str
     stored = validate_options(options)
     svc = services(request)
     job = svc.queue.enqueue(user.id, stored, limit=svc.settings.max_jobs_per_user)
+    return job_view(job)
+
+
+@router.post("/arrange", status_code=201, openapi_extra=ARRANGE_OPENAPI)
+async def arrange_demo(request: Request, user: CurrentUser) -> dict[str, Any]:
+    """Arrange a demo: a recording (hummed, sung or played; wav, flac, mp3, ogg or m4a,
+    2-60 s) or a MIDI file becomes the lead of a song in the style of ``prompt``. With
+    ``keep_voice`` (a recording only) the recording itself stays as the lead.
+
+    Send ``multipart/form-data`` with the file in ``demo`` and the options as fields
+    (``prompt``, ``keep_voice``, ``duration``, ``seed``, ``think``), and the CSRF header. A
+    demo larger than the limit (25 MB unless configured) is refused with 413 before it is
+    read whole; a file that is not a recording nor MIDI by its name with 415; one the engine
+    cannot use (an archive renamed ``.wav``, a header claiming hours, a MIDI without a
+    melody, options it cannot resolve) with 422 and its reason. Some demos are found wanting
+    only when transcribed (silence, no pitched notes): that job fails with the engine's
+    reason. Answers with the queued job; its track records the demo (its name and
+    SHA-256) in its lineage. 429 when you already have the most songs in progress allowed."""
+    if user.role not in ("creator", "admin"):
+        raise Forbidden("listeners cannot make songs")
+    svc = services(request)
+    limit = svc.settings.max_jobs_per_user
+    await run_in_threadpool(svc.queue.check_room, user.id, limit)  # before reading the upload
+    with tempfile.TemporaryDirectory(prefix="overture-upload-") as tmp:
+        path, fields = await read_upload(request, Path(tmp), svc.settings.max_upload_bytes)
+        stored = await run_in_threadpool(accept_demo, svc.storage, svc.tracks.Session, path, fields)
+    job = await run_in_threadpool(svc.queue.enqueue, user.id, stored, limit=limit)
     return job_view(job)
 
 

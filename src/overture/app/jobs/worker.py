@@ -1,6 +1,9 @@
-"""The worker: claims jobs, makes their songs with ``overture.generate`` (a remix job, with
-the studio's ``restyle`` or ``vary`` on the source track's song: ``overture.app.jobs.remix``),
-stores the files and the track, and reports progress on the way.
+"""The worker: claims jobs, makes their songs, stores the files and the tracks, and reports
+progress on the way. A job's stored options say what it makes (``operation_of``): a song
+from a prompt (``overture.generate``); a remix (the studio's ``restyle`` or ``vary`` on
+another track's song: ``overture.app.jobs.remix``); a new version of one's own song
+(``extend``, ``regenerate``, ``restyle``, ``vary``: ``overture.app.jobs.derive``); or an
+arrangement of an uploaded demo (``arrange``: ``overture.app.jobs.arrange``).
 
 While ``generate`` runs, a background thread renews the job's lease every third of its
 length, so only a dead (or stuck) worker's lease runs out. The engine calls the progress
@@ -29,6 +32,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from overture.app.db import make_engine, migrate
+from overture.app.jobs.arrange import ARRANGE, ArrangeOptions, fetch_demo, make_arrangement
+from overture.app.jobs.derive import (
+    DERIVE_WORDS,
+    OPERATIONS,
+    DeriveOptions,
+    derived_title,
+    make_derived,
+)
 from overture.app.jobs.progress import RedisProgress
 from overture.app.jobs.queue import Claim, JobQueue, LeaseStatus
 from overture.app.jobs.remix import (
@@ -257,10 +268,17 @@ class Worker:
         reporter(
             "starting" if claim.attempts == 1 else f"starting again (attempt {claim.attempts})", 0.0
         )
-        if operation_of(claim.options) == REMIX:
-            self._remix(claim, reporter, tmp)
-        else:
+        operation = operation_of(claim.options)
+        if operation == "generate":
             self._generate(claim, reporter, tmp / "song")
+        elif operation == REMIX:
+            self._remix(claim, reporter, tmp)
+        elif operation in OPERATIONS:
+            self._derive(claim, reporter, tmp)
+        elif operation == ARRANGE:
+            self._arrange(claim, reporter, tmp)
+        else:
+            raise OvertureError(f"this service cannot make a job of kind {operation!r}")
 
     def _generate(self, claim: Claim, reporter: JobReporter, out: Path) -> None:
         from overture.pipeline import generate
@@ -296,6 +314,60 @@ class Worker:
         track_options = {"prompt": meta.get("spec", {}).get("prompt", ""), "lyrics": source.lyrics}
         self._store(claim, reporter, out, track_options, credit(source, meta))
 
+    def _derive(self, claim: Claim, reporter: JobReporter, tmp: Path) -> None:
+        """A new version of the asker's own song, as a remix is made: the song read back
+        from the store, the operation run on it, and each song it wrote (a take of ``vary``
+        each) stored as a track crediting it."""
+        options = DeriveOptions.model_validate(claim.options)
+        source = remix_source(
+            self.queue.Session,
+            options.source_track_id,
+            claim.user_id,
+            words=DERIVE_WORDS,
+            owner_only=True,
+        )
+        reporter("reading the song", 0.0)
+        song = materialise(self.storage, source, tmp / "source", DERIVE_WORDS)
+        folders = make_derived(
+            song,
+            options,
+            tmp / "new",
+            soundfont=self.settings.soundfont,
+            workers=self.settings.render_workers,
+            progress=reporter,
+        )
+        made = []
+        for folder in folders:
+            meta = read_song_json(folder)
+            fields = credit(source, meta)
+            title = derived_title(options, source.title)
+            if title is not None:
+                fields["title"] = title
+            prompt = meta.get("spec", {}).get("prompt", "")
+            made.append((folder, {"prompt": prompt, "lyrics": source.lyrics}, fields))
+        self._store_all(claim, reporter, made)
+
+    def _arrange(self, claim: Claim, reporter: JobReporter, tmp: Path) -> None:
+        """An uploaded demo, fetched from the store and arranged; the track records the
+        engine's lineage (the demo's name and SHA-256: its key in the store)."""
+        options = ArrangeOptions.model_validate(claim.options)
+        reporter("reading the demo", 0.0)
+        demo = fetch_demo(self.storage, options, tmp / "demo")
+        out = make_arrangement(
+            demo,
+            options,
+            tmp / "song",
+            soundfont=self.settings.soundfont,
+            workers=self.settings.render_workers,
+            progress=reporter,
+        )
+        meta = read_song_json(out)
+        lineage = meta.get("lineage")
+        if not isinstance(lineage, dict):
+            raise RuntimeError("the engine wrote an arrangement without its lineage")
+        track_options = {"prompt": options.prompt, "seed": options.seed}
+        self._store(claim, reporter, out, track_options, {"lineage": lineage})
+
     def _store(
         self,
         claim: Claim,
@@ -306,33 +378,48 @@ class Worker:
     ) -> None:
         """Store a made song folder as the job's track (with ``fields`` set on it), and
         mark the job succeeded, in one transaction."""
+        self._store_all(claim, reporter, [(out, options, fields or {})])
+
+    def _store_all(
+        self,
+        claim: Claim,
+        reporter: JobReporter,
+        made: list[tuple[Path, dict[str, Any], dict[str, Any]]],
+    ) -> None:
+        """Store made song folders, each with the options it was made with and ``fields``
+        to set on its track, as the job's tracks (in order), and mark the job succeeded,
+        all in one transaction."""
         reporter("storing the files", 1.0)
         reporter.flush()
-        try:
-            peaks = waveform_peaks(out / "song.flac", points=WAVEFORM_POINTS)
-            (out / WAVEFORM_FILE).write_text(json.dumps({"peaks": peaks}), encoding="utf-8")
-        except ValueError:  # the player draws a flat line; the song itself is fine
-            log.warning("job %s: no waveform", claim.job_id, exc_info=True)
-        keys = store_folder(self.storage, out)
-        song = read_song_json(out)
+        stored = []
+        for out, options, fields in made:
+            try:
+                peaks = waveform_peaks(out / "song.flac", points=WAVEFORM_POINTS)
+                (out / WAVEFORM_FILE).write_text(json.dumps({"peaks": peaks}), encoding="utf-8")
+            except ValueError:  # the player draws a flat line; the song itself is fine
+                log.warning("job %s: no waveform", claim.job_id, exc_info=True)
+            stored.append((store_folder(self.storage, out), read_song_json(out), options, fields))
         if reporter.stop is not None:
             raise reporter.stop
 
-        def make_track(s: Session) -> Track:
-            add_media(s, self.storage, keys)
-            track = new_track(claim.user_id, options, keys, song)
-            for name, value in (fields or {}).items():
-                setattr(track, name, value)
-            s.add(track)
-            if claim.publish:
-                s.flush()
-                publish(s, track)
-            return track
+        def make_tracks(s: Session) -> list[Track]:
+            tracks = []
+            for keys, song, options, fields in stored:
+                add_media(s, self.storage, keys)
+                track = new_track(claim.user_id, options, keys, song)
+                for name, value in fields.items():
+                    setattr(track, name, value)
+                s.add(track)
+                if claim.publish:
+                    s.flush()
+                    publish(s, track)
+                tracks.append(track)
+            return tracks
 
-        track = self.queue.complete(claim, make_track)
+        track = self.queue.complete(claim, make_tracks)
         if track is None:
             raise LeaseLost("lease lost")
-        log.info("job %s: done, track %s", claim.job_id, track.id)
+        log.info("job %s: done, %d track(s), first %s", claim.job_id, len(stored), track.id)
 
 
 def run_workers(settings: Settings, *, concurrency: int = 1, once: bool = False) -> int:

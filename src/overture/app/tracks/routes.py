@@ -1,19 +1,25 @@
-"""``/api/tracks``: the library, publishing, remixing, and the files (audio with byte
-ranges). No route changes a track's content or credit: a remix's source and lineage are
-written once, by the worker."""
+"""``/api/tracks``: the library, publishing, remixing, new versions of one's own songs (the
+studio's operations), and the files (audio with byte ranges). No route changes a track's
+content or credit: a derived track's source and lineage are written once, by the worker."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Body, Request
 from starlette.responses import Response
 
 from overture.app.deps import CurrentUser, Limit, Offset, client_ip, optional_user, services
 from overture.app.errors import Forbidden, NotFound
+from overture.app.jobs.derive import (
+    NOT_YOURS,
+    DeriveRequest,
+    track_sections,
+    validate_derive,
+)
 from overture.app.jobs.remix import RemixRequest, validate_remix
 from overture.app.media.http import bytes_response, media_response
 from overture.app.media.storage import LocalStorage, Storage, content_type_for
@@ -94,6 +100,54 @@ def remix(request: Request, track_id: str, body: RemixRequest, user: CurrentUser
     svc = services(request)
     source = svc.tracks.get(track_id, user)
     stored = validate_remix(source, body)
+    job = svc.queue.enqueue(user.id, stored, limit=svc.settings.max_jobs_per_user)
+    return job_view(job)
+
+
+@router.get("/{track_id}/sections")
+def sections(request: Request, track_id: str) -> dict[str, Any]:
+    """The sections of a track you may see, in order, with their times in seconds:
+    ``{"sections": [{"id": "verse1", "kind": "verse", "start": 0.0, "end": 12.8}, ...]}``.
+    A section's ``id`` is what ``derive`` with ``regenerate`` repaints. Empty for a song
+    that cannot be changed (its score was not kept)."""
+    svc = services(request)
+    track = svc.tracks.get(track_id, optional_user(request))
+    return {"sections": track_sections(svc.storage, track)}
+
+
+@router.post("/{track_id}/derive", status_code=201)
+def derive(
+    request: Request,
+    track_id: str,
+    body: Annotated[DeriveRequest, Body()],
+    user: CurrentUser,
+) -> dict[str, Any]:
+    """Make a new version of your own song with one of the studio's operations, named by
+    ``operation``:
+
+    - ``extend``: continue it, with the sections ``add`` names (``"bridge chorus"``) or to
+      ``to`` seconds; every bar of it is kept, note for note.
+    - ``regenerate``: repaint one ``section`` (an id from ``GET /api/tracks/{id}/sections``,
+      e.g. ``"chorus2"``); every other note is kept.
+    - ``restyle``: a cover in another ``style`` (``"jazz trio"``), optionally at ``tempo``.
+    - ``vary``: ``n`` takes (1-10) that keep what ``keep`` names (melody, chords,
+      structure, lyrics); each take becomes a private track of its own.
+
+    The request is checked against the song at once, by the engine's rules: 422 with the
+    engine's reason (a section the song does not have, a ``to`` not longer than the song, a
+    word ``keep`` does not know, a style it cannot find). Answers with the queued job
+    (follow it with ``GET /api/jobs/{id}``; when it succeeds, ``track_ids`` lists the new
+    tracks). Each new track is private, and credits this one as its source with the exact
+    lineage, for good. 401 signed out, 403 for a listener or a song that is not yours (remix
+    it instead: ``POST /api/tracks/{id}/remix``), 404 for a track you may not see, 429 when
+    you already have the most songs in progress allowed."""
+    if user.role not in ("creator", "admin"):
+        raise Forbidden("listeners cannot make songs")
+    svc = services(request)
+    source = svc.tracks.get(track_id, user)
+    if source.owner_id != user.id:
+        raise Forbidden(NOT_YOURS)
+    stored = validate_derive(svc.storage, source, body)
     job = svc.queue.enqueue(user.id, stored, limit=svc.settings.max_jobs_per_user)
     return job_view(job)
 

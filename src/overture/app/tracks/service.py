@@ -139,6 +139,23 @@ class TrackService:
         with self.Session() as s:
             return set(s.scalars(q))
 
+    def derived(self, track_id: str, user: User | None, *, limit: int = 50) -> list[Track]:
+        """The tracks made from ``track_id`` (remixes, and its creator's new versions of it)
+        that ``user`` may see: public ones, and their own private ones; newest first."""
+        mine = Track.owner_id == user.id if user is not None else false()
+        q = (
+            select(Track)
+            .where(
+                Track.source_track_id == track_id,
+                Track.deleted_at.is_(None),
+                (Track.visibility == "public") | mine,
+            )
+            .order_by(Track.created_at.desc(), Track.id)
+            .limit(limit)
+        )
+        with self.Session() as s:
+            return list(s.scalars(q))
+
     def list_mine(self, user: User, *, limit: int = 50, offset: int = 0) -> list[Track]:
         with self.Session() as s:
             q = (

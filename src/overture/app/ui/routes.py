@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from overture.app.deps import optional_user, safe_path, services, session_token
 from overture.app.errors import AppError, NotFound
+from overture.app.jobs.derive import track_sections
 from overture.app.jobs.remix import source_keys
 from overture.app.models import Track, User
 from overture.app.ui.i18n import LANG_COOKIE, LANGS, SCRIPT_KEYS, language, translator
@@ -35,7 +36,14 @@ def _minutes(seconds: float | None) -> str:
     return f"{s // 60}:{s % 60:02d}"
 
 
+def _clock(seconds: float | None) -> str:
+    """A time in a song, as m:ss (0:00 at its start)."""
+    s = round(seconds or 0)
+    return f"{s // 60}:{s % 60:02d}"
+
+
 templates.env.filters["minutes"] = _minutes
+templates.env.filters["clock"] = _clock
 
 
 def _tracks(request: Request, tracks: list[Track], user: User | None) -> list[dict[str, Any]]:
@@ -142,8 +150,16 @@ def create(request: Request) -> Response:
         return _sign_in_first(request)
     from overture.think import THINK_LEVELS  # the engine's levels, by name
 
-    jobs = [job_view(j) for j in services(request).queue.list_for(user.id, limit=10)]
-    return page(request, "create.html", jobs=jobs, think_levels=list(THINK_LEVELS))
+    svc = services(request)
+    jobs = [job_view(j) for j in svc.queue.list_for(user.id, limit=10)]
+    return page(
+        request,
+        "create.html",
+        jobs=jobs,
+        think_levels=list(THINK_LEVELS),
+        max_upload=svc.settings.max_upload_bytes,
+        max_upload_mb=f"{svc.settings.max_upload_bytes / 2**20:.3g}",
+    )
 
 
 @router.get("/library", response_class=HTMLResponse)
@@ -170,12 +186,21 @@ def track_page(request: Request, track_id: str) -> Response:
         return not_found(request)
     view = _tracks(request, [track], user)[0]
     files = {f["name"]: f["url"] for f in view["files"]}
-    remixes = _tracks(request, svc.catalog.remixes(track.id), user)
-    # Who gets the Remix button: a creator (on any track they can see: public, or theirs);
-    # a visitor, on a public track, a link to sign in first.
-    remix = None
+    # Made from this track: remixes by others (published), and new versions by its creator
+    # (the published ones, and for the creator the private ones too).
+    remixes = [t for t in svc.catalog.remixes(track.id) if t.owner_id != track.owner_id]
+    versions = [t for t in svc.tracks.derived(track.id, user) if t.owner_id == track.owner_id]
+    # Who may make something of it: its creator, new versions (the studio's operations); any
+    # other creator, a remix (on a track they can see: public); a visitor, on a public track,
+    # a link to sign in first.
+    remix = studio = None
+    sections: list[dict[str, Any]] = []
+    maker = user is not None and user.role in ("creator", "admin")
     if source_keys(track) is not None:
-        if user is not None and user.role in ("creator", "admin"):
+        if maker and user is not None and user.id == track.owner_id:
+            studio = "yes"
+            sections = track_sections(svc.storage, track)
+        elif maker:
             remix = "yes"
         elif user is None and track.visibility == "public":
             remix = "sign_in"
@@ -185,10 +210,64 @@ def track_page(request: Request, track_id: str) -> Response:
         "track.html",
         track=view,
         files=files,
-        remixes=remixes,
+        remixes=_tracks(request, remixes, user),
+        versions=_tracks(request, versions, user),
         remix=remix,
-        lineage_note=lineage_note(track.lineage, lang),
+        studio=studio,
+        sections=sections,
+        keep_words=KEEP_WORDS,
+        credit=credit_line(track, lang),
     )
+
+
+def credit_line(track: Track, lang: str) -> dict[str, Any] | None:
+    """How a track credits what it was made from, in words: ``label`` goes before the
+    source's title ("Remix of"; for a new version of one's own song "Extended from",
+    "Repainted from", ...; "Arranged from a demo" for a demo, which has no track), ``note``
+    after it says how it was made ("restyled as jazz", "chorus2 written anew"), and ``own``
+    is true for a song made from one's own. None for a song made from a prompt."""
+    lineage = track.lineage if isinstance(track.lineage, dict) else {}
+    t = translator(lang)
+    operation = lineage.get("operation")
+    options = lineage.get("options") or {}
+    parents = [p for p in lineage.get("parents") or [] if isinstance(p, dict)]
+    if operation == "arrange":
+        demo = parents[0].get("file") if parents else None
+        notes = [str(demo)] if demo else []
+        if options.get("keep_voice"):
+            notes.append(t("with_recorded_voice"))
+        return {"label": t("arranged_from_demo"), "note": " · ".join(notes) or None, "own": True}
+    if not (track.source_track_id or track.source_title):
+        return None
+    own = bool(parents) and parents[0].get("creator_id") == track.owner_id
+    if not own:
+        return {"label": t("remix_of"), "note": lineage_note(lineage, lang), "own": False}
+    comma = "、" if lang == "zh" else ", "
+    label, note = t("remix_of"), None
+    if operation == "extend":
+        label = t("extended_from")
+        if options.get("add"):
+            note = t("with_sections", sections=comma.join(str(k) for k in options["add"]))
+        elif options.get("to"):
+            note = t("to_length", length=_minutes(float(options["to"])))
+    elif operation == "regenerate":
+        label = t("repainted_from")
+        if options.get("section"):
+            note = t("section_anew", section=options["section"])
+    elif operation == "restyle":
+        label = t("restyled_from")
+        if options.get("genre"):
+            note = t("as_genre", genre=options["genre"])
+    elif operation == "vary":
+        label = t("variation_of")
+        notes = []
+        kept = [t(f"keep_{k}") for k in options.get("keep") or [] if k in KEEP_WORDS]
+        if kept:
+            notes.append(t("keeping", keep=comma.join(kept)))
+        if (options.get("of") or 1) > 1:
+            notes.append(t("take_of", take=options.get("take"), of=options.get("of")))
+        note = " · ".join(notes) or None
+    return {"label": label, "note": note, "own": True}
 
 
 def lineage_note(lineage: dict[str, Any] | None, lang: str) -> str | None:

@@ -1,6 +1,6 @@
 // Overture's page script: the player bar, soft page changes that keep it playing, the track
-// page (waveform, timed lyrics, owner actions, remixing), live progress of jobs and the
-// sign-in form.
+// page (waveform, timed lyrics, owner actions, remixing, new versions of one's own song),
+// live progress of jobs, arranging an uploaded demo, and the sign-in form.
 // Plain browser JavaScript, no build step.
 "use strict";
 
@@ -27,6 +27,17 @@
       opts.body = JSON.stringify(body);
     }
     const r = await fetch(url, opts);
+    let json = null;
+    try { json = await r.json(); } catch (e) { json = null; }
+    if (!r.ok) throw new Error((json && json.error) || r.statusText);
+    return json;
+  }
+
+  // A multipart upload (the browser writes the boundary): the answer's JSON, or its error.
+  async function upload(url, formData) {
+    const r = await fetch(url, {
+      method: "POST", body: formData, headers: { "X-CSRF-Token": cookie("overture_csrf") },
+    });
     let json = null;
     try { json = await r.json(); } catch (e) { json = null; }
     if (!r.ok) throw new Error((json && json.error) || r.statusText);
@@ -307,7 +318,9 @@
     raf = requestAnimationFrame(tick);
     onStop(() => cancelAnimationFrame(raf));
 
-    remixForm();
+    const watch = $("#job-panel") ? followJob() : null;
+    remixForm(watch);
+    deriveForm(watch);
 
     for (const b of $$("[data-action]")) {
       b.addEventListener("click", async () => {
@@ -384,6 +397,11 @@
         const open = $("#job-open");
         open.href = "/tracks/" + job.track_id;
         open.hidden = false;
+        const n = (job.track_ids || []).length, more = $("#job-library");
+        if (more && n > 1) {
+          more.textContent = words("takes_made").replace("{n}", n);
+          more.hidden = false;
+        }
       }
       return done;
     };
@@ -403,6 +421,7 @@
       since = 0;
       $("#job-log").textContent = "";
       $("#job-open").hidden = true;
+      if ($("#job-library")) $("#job-library").hidden = true;
       poll();
     };
 
@@ -440,14 +459,58 @@
       });
     }
     for (const b of $$("[data-watch]")) b.addEventListener("click", () => watch(b.dataset.watch));
+    // From words, or from a demo: one form shown at a time.
+    const tabs = $$(".modes [data-mode]");
+    for (const tab of tabs) {
+      tab.addEventListener("click", () => {
+        for (const other of tabs) {
+          const on = other === tab;
+          other.classList.toggle("on", on);
+          other.setAttribute("aria-selected", String(on));
+          $("#" + other.dataset.mode).hidden = !on;
+        }
+      });
+    }
+    arrangeForm(watch);
+  }
+
+  // The create page's demo form: the file and the options go up as multipart (a file over
+  // the limit is refused here, before it is sent), and the arrangement is followed in place.
+  function arrangeForm(watch) {
+    const form = $("#arrange-form");
+    if (!form) return;
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const err = $("#arrange-error");
+      err.hidden = true;
+      const file = $("#demo-file").files[0];
+      if (file && file.size > Number(form.dataset.max)) {
+        err.textContent = words("demo_too_large").replace("{mb}", form.dataset.maxMb);
+        err.hidden = false;
+        return;
+      }
+      const body = new FormData(form);
+      if (!body.get("keep_voice")) body.delete("keep_voice");
+      const button = $("#arrange-submit");
+      button.disabled = true;
+      try {
+        const job = await upload("/api/jobs/arrange", body);
+        watch(job.id);
+        $("#job-panel").scrollIntoView({ behavior: "smooth", block: "nearest" });
+      } catch (ex) {
+        err.textContent = ex.message;
+        err.hidden = false;
+      } finally {
+        button.disabled = false;
+      }
+    });
   }
 
   // The track page's Remix button: one click asks for a remix of the track (in the style
   // typed beside it, if any; a fresh seed each time) and follows it in the page.
-  function remixForm() {
+  function remixForm(watch) {
     const form = $("#remix-form");
-    if (!form) return;
-    const watch = followJob();
+    if (!form || !watch) return;
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
       const err = $("#remix-error");
@@ -458,6 +521,58 @@
       button.disabled = true;
       try {
         const job = await api("POST", "/api/tracks/" + form.dataset.id + "/remix", body);
+        watch(job.id);
+        $("#job-panel").scrollIntoView({ behavior: "smooth", block: "nearest" });
+      } catch (ex) {
+        err.textContent = ex.message;
+        err.hidden = false;
+      } finally {
+        button.disabled = false;
+      }
+    });
+  }
+
+  // The track page's studio, for the song's creator: extend it, repaint a section, restyle
+  // it or make variations; the fields of the chosen operation are shown, the request is
+  // checked by the service at once (its reason shown here), and the job followed in place.
+  // A fresh seed each time, so asking again gives another take.
+  function deriveForm(watch) {
+    const form = $("#derive-form");
+    if (!form || !watch) return;
+    const chosen = () => (form.querySelector("input[name=operation]:checked") || {}).value;
+    const show = () => {
+      const op = chosen();
+      for (const el of $$(".op-fields", form)) el.hidden = el.dataset.op !== op;
+      for (const el of $$(".op", form)) el.classList.toggle("on", el.querySelector("input").checked);
+      $("#derive-error").hidden = true;
+    };
+    for (const r of $$("input[name=operation]", form)) r.addEventListener("change", show);
+    show();
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const err = $("#derive-error");
+      err.hidden = true;
+      const data = new FormData(form);
+      const text = (k) => String(data.get(k) || "").trim();
+      const num = (k) => (text(k) ? Number(text(k)) : null);
+      const seed = Math.floor(Math.random() * 2147483647);
+      const op = chosen();
+      const body = { operation: op };
+      if (op === "extend") {
+        if (text("add")) body.add = text("add");
+        if (num("to") !== null) body.to = num("to");
+      } else if (op === "regenerate") {
+        Object.assign(body, { section: text("section"), seed });
+      } else if (op === "restyle") {
+        Object.assign(body, { style: text("style"), seed });
+        if (num("tempo") !== null) body.tempo = num("tempo");
+      } else if (op === "vary") {
+        Object.assign(body, { keep: data.getAll("keep").map(String), n: num("n") || 1, seed });
+      }
+      const button = $("#derive-submit");
+      button.disabled = true;
+      try {
+        const job = await api("POST", "/api/tracks/" + form.dataset.id + "/derive", body);
         watch(job.id);
         $("#job-panel").scrollIntoView({ behavior: "smooth", block: "nearest" });
       } catch (ex) {
