@@ -347,21 +347,11 @@ def test_the_remix_button_is_shown_to_those_who_may_remix(
 
 
 def test_migration_0004_keeps_old_credits_and_guards_them(database_url: str) -> None:  # noqa: F811
-    from alembic import command
-    from alembic.config import Config
-
-    from overture.app.db import MIGRATIONS
+    from overture.app.db import alembic_command
 
     engine = make_engine(database_url)
 
-    def migrate(step: str, to: str) -> None:
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS))
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            getattr(command, step)(cfg, to)
-
-    migrate("upgrade", "0003")
+    alembic_command(engine, "upgrade", "0003")
     with engine.begin() as conn:
         conn.execute(
             text(
@@ -378,15 +368,15 @@ def test_migration_0004_keeps_old_credits_and_guards_them(database_url: str) -> 
             ),
             {"k": "0" * 64},
         )
-    migrate("upgrade", "head")
+    alembic_command(engine, "upgrade", "head")
     with engine.begin() as conn:
         row = conn.execute(text("SELECT source_title, lineage FROM tracks")).one()
         assert tuple(row) == ("Old song", None)
         conn.execute(text("UPDATE tracks SET title = 'Renamed'"))
     with pytest.raises(IntegrityError), engine.begin() as conn:
         conn.execute(text("UPDATE tracks SET source_creator = 'Someone else'"))
-    migrate("downgrade", "0003")
+    alembic_command(engine, "downgrade", "0003")
     with engine.begin() as conn:  # the guard went with the migration
         conn.execute(text("UPDATE tracks SET source_creator = 'Bea'"))
-    migrate("upgrade", "head")
+    alembic_command(engine, "upgrade", "head")
     engine.dispose()

@@ -724,23 +724,13 @@ def test_the_create_page_offers_a_demo_to_arrange(app: Any, ada: Any) -> None:
 
 
 def test_migration_0005_lists_a_jobs_tracks(database_url: str) -> None:  # noqa: F811
-    from alembic import command
-    from alembic.config import Config
-
-    from overture.app.db import MIGRATIONS
+    from overture.app.db import alembic_command
     from overture.app.jobs.queue import JobQueue
     from overture.app.views import job_view
 
     engine = make_engine(database_url)
 
-    def migrate(step: str, to: str) -> None:
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS))
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            getattr(command, step)(cfg, to)
-
-    migrate("upgrade", "0004")
+    alembic_command(engine, "upgrade", "0004")
     with engine.begin() as conn:
         conn.execute(
             text(
@@ -763,12 +753,12 @@ def test_migration_0005_lists_a_jobs_tracks(database_url: str) -> None:  # noqa:
                 "'succeeded', 1.0, 1, false, 't1', CURRENT_TIMESTAMP, false)"
             )
         )
-    migrate("upgrade", "head")
+    alembic_command(engine, "upgrade", "head")
     job = JobQueue(engine).get("j1")
     assert job is not None and job.track_ids is None
     assert job_view(job)["track_ids"] == ["t1"]  # an older job's one track
-    migrate("downgrade", "0004")
+    alembic_command(engine, "downgrade", "0004")
     with engine.begin() as conn:
         assert conn.execute(text("SELECT track_id FROM jobs")).scalar() == "t1"
-    migrate("upgrade", "head")
+    alembic_command(engine, "upgrade", "head")
     engine.dispose()

@@ -97,11 +97,18 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
 def migrate(engine: Engine) -> None:
     """Upgrade the schema to the newest migration (``alembic upgrade head``), once even when
     several processes start together."""
+    with _migration_lock(engine):
+        alembic_command(engine, "upgrade", "head")
+
+
+def alembic_command(engine: Engine, step: str, revision: str) -> None:
+    """Run alembic's ``step`` ("upgrade" or "downgrade") to ``revision`` on ``engine``, in
+    one transaction (no lock: ``migrate`` holds it for the service's upgrades)."""
     from alembic import command
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    with _migration_lock(engine), engine.begin() as conn:
+    with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        getattr(command, step)(cfg, revision)
