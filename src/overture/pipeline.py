@@ -12,7 +12,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -189,31 +189,19 @@ def generate(
         voice=voice,
     )
     sf_path = None
-    dest = tmp = None
     if out is not None:
         from overture.render import resolve_soundfont
 
         sf_path = resolve_soundfont(soundfont)
-        dest = Path(out)
-        tmp = start_output(dest, force=force)
-    try:
+    with song_folder(out, force=force) if out is not None else nullcontext() as tmp:
         timings["spec"] = time.perf_counter() - t0
         t = time.perf_counter()
         plan = make_plan(spec)
         timings["plan"] = time.perf_counter() - t
         t = time.perf_counter()
-        from overture.compose import compose
-
-        trace = Trace(budget=spec.budget, think=spec.think, bar=BAR, plan=plan_summary(plan))
-
-        def step(what: str) -> None:
-            if progress:
-                progress(what, 0.02)
-
-        if spec.lyrics is not None:
-            step("setting lyrics")
-
-        score = compose(plan, thinker=Thinker(spec.budget, trace, step=step))
+        if spec.lyrics is not None and progress:
+            progress("setting lyrics", 0.02)
+        score, trace = compose_thinking(plan, progress)
         timings["compose"] = time.perf_counter() - t
         song = Song(id=song_id(score.to_json()), spec=spec, plan=plan, score=score, timings=timings)
         song.originality = originality(score)
@@ -223,7 +211,7 @@ def generate(
         timings["critique"] = time.perf_counter() - t
         if progress:
             progress("composed", 0.05)
-        if dest is None or tmp is None or sf_path is None:
+        if tmp is None or sf_path is None:
             return song
         write_song(
             song,
@@ -234,13 +222,25 @@ def generate(
             progress=progress,
             started=t0,
         )
-        finish_output(tmp, dest, force=force)
-        tmp = None
-        song.out_dir = dest
-        return song
-    finally:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
+    song.out_dir = Path(out)
+    return song
+
+
+def compose_thinking(
+    plan: Plan, progress: Progress | None = None, **kw: Any
+) -> tuple[Score, Trace]:
+    """Compose ``plan`` through the reasoning loop at its spec's budget, each step reported
+    to ``progress``; the score and the trace of the reasoning. ``kw`` goes to ``compose``."""
+    from overture.compose import compose
+
+    spec = plan.spec
+    trace = Trace(budget=spec.budget, think=spec.think, bar=BAR, plan=plan_summary(plan))
+
+    def step(what: str) -> None:
+        if progress:
+            progress(what, 0.02)
+
+    return compose(plan, thinker=Thinker(spec.budget, trace, step=step), **kw), trace
 
 
 @contextmanager

@@ -22,15 +22,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from overture.critique.context import TUNE_PARTS, tune_part
 from overture.errors import InvalidInputError
-from overture.pipeline import Song
+from overture.pipeline import Song, compose_thinking
 from overture.plan import Plan, PlanSection
 from overture.score import Note, Part, Score
 from overture.spec import SongSpec
 from overture.studio.source import SourceSong, load_source
 
 Progress = Callable[[str, float], None]
-TUNE_PARTS = ("vocals", "lead")
 KEEPABLE = ("melody", "chords", "structure", "lyrics")
 MAX_VARIATIONS = 100
 
@@ -52,18 +52,10 @@ def _clipped(notes: Iterable[Note], end: float) -> list[Note]:
     return [n if n.end <= end + 1e-9 else replace(n, duration=end - n.start) for n in notes]
 
 
-def _tune(score: Score) -> Part | None:
-    return next((p for name in TUNE_PARTS for p in score.parts if p.name == name), None)
-
-
 def _signature(score: Score, parts: Sequence[str] | None = None) -> tuple[Any, ...]:
     """What a listener hears of a score: pitches and rhythm on a sixteenth grid, per part
     (velocities and micro-timing aside)."""
-    return tuple(
-        (p.name, tuple((n.pitch, round(n.start * 4), round(n.duration * 4)) for n in p.notes))
-        for p in score.parts
-        if parts is None or p.name in parts
-    )
+    return _signature_of({p.name: p.notes for p in score.parts if parts is None or p.name in parts})
 
 
 def _stable_seed(*parts: object) -> int:
@@ -78,26 +70,6 @@ def _check_out(src: SourceSong, out: Path) -> None:
         raise InvalidInputError(f"--out {out} is inside the source song folder; choose another")
     if b in a.parents:
         raise InvalidInputError(f"--out {out} holds the source song folder; choose another")
-
-
-def _thinker(spec: SongSpec, plan: Plan, progress: Progress | None) -> Any:
-    from overture.pipeline import plan_summary
-    from overture.think import BAR, Thinker, Trace
-
-    trace = Trace(budget=spec.budget, think=spec.think, bar=BAR, plan=plan_summary(plan))
-
-    def step(what: str) -> None:
-        if progress:
-            progress(what, 0.02)
-
-    return Thinker(spec.budget, trace, step=step)
-
-
-def _compose(plan: Plan, progress: Progress | None, **kw: Any) -> tuple[Score, Any]:
-    from overture.compose import compose
-
-    thinker = _thinker(plan.spec, plan, progress)
-    return compose(plan, thinker=thinker, **kw), thinker.trace
 
 
 def _score(plan: Plan, parts: list[Part]) -> Score:
@@ -228,13 +200,13 @@ def regenerate(
     lo = _beats(src.plan, target.start_bar)
     last = target is src.plan.sections[-1]
     hi = src.score.end_beat + 1 if last else _beats(src.plan, target.end_bar)
-    tune_id = src.plan.tune_id or _tune_id(src)
+    tune_id = _tune_id(src)
     before = {p.name: _in(p.notes, lo, hi) for p in src.score.parts}
     for attempt in range(4):
         new_seed = base_seed + attempt
         spec = replace(src.spec, seed=new_seed)
         plan = replace(src.plan, spec=spec, tune_id=tune_id)
-        fresh, trace = _compose(plan, progress, fresh={target.id: 1 + new_seed % 997})
+        fresh, trace = compose_thinking(plan, progress, fresh={target.id: 1 + new_seed % 997})
         by_name = {p.name: p for p in fresh.parts}
         parts = []
         for p in src.score.parts:
@@ -271,9 +243,10 @@ def _signature_of(notes: dict[str, list[Note]]) -> tuple[Any, ...]:
 
 
 def _tune_id(src: SourceSong) -> str:
+    """The identity the source's tune was drawn from (its own, or its source's)."""
     from overture.compose.melody import tune_id
 
-    return tune_id(src.plan, src.spec.seed)
+    return src.plan.tune_id or tune_id(src.plan, src.spec.seed)
 
 
 # ----------------------------------------------------------------------------- extend
@@ -450,7 +423,7 @@ def extend(
             chords += model[s.start_bar : s.end_bar]
     chords += plan0.chords[at_bar:]
     spec = replace(src.spec, duration=duration, structure=tuple(k for k, _ in kinds))
-    tune_id = plan0.tune_id or _tune_id(src)
+    tune_id = _tune_id(src)
     plan = replace(
         plan0,
         spec=spec,
@@ -463,7 +436,7 @@ def extend(
     )
     phrases = _extended_phrases(plan0, plan, new_secs, copies, at_bar, shift_bars)
     plan = replace(plan, phrases=tuple(phrases))
-    fresh, trace = _compose(plan, progress)
+    fresh, trace = compose_thinking(plan, progress)
     by_name = {p.name: p for p in fresh.parts}
     cut = at_bar * bpb
     parts: list[Part] = []
@@ -633,7 +606,7 @@ def restyle(
     info = parse_prompt(prompt or "")
     genre, the_tempo, asked = restyle_target(src, prompt, tempo=tempo, instruments=instruments)
     parts = _arrangement(STYLES[genre], tuple(asked))
-    tune = _tune(src.score)
+    tune = tune_part(src.score)
     if tune is not None and tune.name == "vocals":
         parts = {k: v for k, v in parts.items() if k != "lead"} | {"vocals": VOCALS_INSTRUMENT}
     elif tune is not None and "lead" not in parts:
@@ -666,7 +639,7 @@ def restyle(
         plan, sections=_band_parts(plan, src.plan.sections, tune_name, _tune_sections(src))
     )
     band = replace(plan, parts={k: v for k, v in parts.items() if k not in TUNE_PARTS})
-    band_score, trace = _compose(band, progress)
+    band_score, trace = compose_thinking(band, progress)
     score = _with_tune(plan, band_score, tune)
     song = _derived(
         src,
@@ -702,7 +675,7 @@ def _variation(src: SourceSong, keep: set[str], seed: int, progress: Progress | 
     from overture.plan import _harmony, make_plan
 
     spec = replace(src.spec, seed=seed)
-    tune = _tune(src.score)
+    tune = tune_part(src.score)
     if keep & {"structure", "melody", "chords", "lyrics"}:
         plan = replace(src.plan, spec=spec, tune_id="")
         if "chords" not in keep:
@@ -718,10 +691,10 @@ def _variation(src: SourceSong, keep: set[str], seed: int, progress: Progress | 
         plan = make_plan(replace(spec, structure=(), chords=(), melody=None))
     if "melody" in keep and tune is not None:
         band = replace(plan, parts={k: v for k, v in plan.parts.items() if k not in TUNE_PARTS})
-        band_score, trace = _compose(band, progress)
+        band_score, trace = compose_thinking(band, progress)
         score = _with_tune(plan, band_score, tune)
     else:
-        score, trace = _compose(plan, progress)
+        score, trace = compose_thinking(plan, progress)
     return spec, plan, score, trace
 
 
