@@ -686,19 +686,25 @@ class SetLine:
     syllables: tuple[SetSyllable, ...]
 
 
+def syllable_groups(notes: Sequence[Note]) -> list[list[Note]]:
+    """A sung part's notes by syllable: a note with a lyric starts one, the notes after it
+    without one carry it on (a melisma)."""
+    groups: list[list[Note]] = []
+    for n in sorted(notes, key=lambda n: n.start):
+        if n.lyric or not groups:
+            groups.append([n])
+        else:
+            groups[-1].append(n)
+    return groups
+
+
 def set_lines(score: Score, plan: Plan, part: str = "vocals") -> list[SetLine]:
     """The score's sung part read back against the plan's lyric phrases: each note that
     carries a lyric starts the next syllable, the notes after it without one continue it.
 
     Raises ``ValueError`` when the part's syllables do not match the plan's lyrics.
     """
-    notes = sorted(score.part(part).notes, key=lambda n: n.start)
-    groups: list[list[Note]] = []
-    for n in notes:
-        if n.lyric or not groups:
-            groups.append([n])
-        else:
-            groups[-1].append(n)
+    groups = syllable_groups(score.part(part).notes)
     out: list[SetLine] = []
     k = 0
     for ph in plan.phrases:

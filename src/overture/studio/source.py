@@ -16,7 +16,7 @@ from typing import Any
 
 from overture.errors import InvalidInputError
 from overture.plan import ENERGY, LyricPhrase, Plan, PlanSection
-from overture.score import Note, Score
+from overture.score import Score
 from overture.spec import SongSpec
 from overture.styles import STYLES
 from overture.theory import parse_chord
@@ -200,23 +200,11 @@ def plan_of(score: Score, spec: SongSpec, meta: dict[str, Any] | None = None) ->
     return plan
 
 
-def syllable_groups(notes: list[Note]) -> list[list[Note]]:
-    """A sung part's notes by syllable: a note with a lyric starts one, the notes after it
-    without one carry it on (a melisma)."""
-    groups: list[list[Note]] = []
-    for n in sorted(notes, key=lambda n: n.start):
-        if n.lyric or not groups:
-            groups.append([n])
-        else:
-            groups[-1].append(n)
-    return groups
-
-
 def sung_phrases(score: Score, plan: Plan) -> list[LyricPhrase]:
     """The lyric phrases as the score's vocals sing them: each of the sheet's phrases (its
     lines, long ones cut as the setter cuts them) takes its syllables' notes in order, and its
     section and bars are where those notes fall."""
-    from overture.compose.setting import sung_lines
+    from overture.compose.setting import sung_lines, syllable_groups
 
     assert plan.spec.lyrics is not None
     bpb = plan.time_signature.beats_per_bar
