@@ -28,6 +28,7 @@ from overture.studio.transcribe import (
     Transcription,
     available_methods,
     clean_notes,
+    estimate_beat,
     transcribe,
     tuning_offset,
 )
@@ -125,6 +126,29 @@ def test_without_basic_pitch(played: tuple[Any, Path], monkeypatch: pytest.Monke
 
 
 # ----------------------------------------------------------------------------- clean_notes
+def _slow_line(bpm: float) -> list[tuple[float, float, float]]:
+    """Eight bars of eighths, quarters and halves at ``bpm``, onsets a little loose."""
+    rng = np.random.default_rng(0)
+    bars = [[0.5, 0.5, 1, 0.5, 0.5, 1], [1, 0.5, 0.5, 2], [0.5] * 4 + [1, 1], [1.5, 0.5, 2]]
+    spb, t, out = 60.0 / bpm, 0.4, []
+    for b in range(8):
+        for d in bars[b % 4]:
+            out.append((t + rng.normal(0, 0.012), t + 0.9 * d * spb, 60.0 + rng.choice([0, 2, 4])))
+            t += d * spb
+    return out
+
+
+def test_a_stated_tempo_picks_the_octave_of_an_ambiguous_beat() -> None:
+    raw = _slow_line(64.0)
+    assert abs(estimate_beat(raw).tempo - 128.0) < 1.0  # the quicker reading, unhinted
+    assert abs(estimate_beat(raw, hint=64.0).tempo - 64.0) < 1.0
+    assert abs(estimate_beat(raw, hint=70.0).tempo - 64.0) < 1.0  # "slow": the nearer octave
+    assert abs(estimate_beat(raw, hint=128.0).tempo - 128.0) < 1.0
+    assert abs(estimate_beat(raw, hint=100.0).tempo - 128.0) < 1.0
+    steady = _slow_line(96.0)  # no octave near the hint: the best reading stands
+    assert abs(estimate_beat(steady, hint=150.0).tempo - 96.0) < 1.0
+
+
 def test_clean_folds_an_octave_error_and_removes_tuning() -> None:
     raw = [(0.0, 0.5, 60.3), (0.5, 1.0, 74.3), (1.0, 1.5, 64.3), (1.5, 2.0, 65.3)]
     assert abs(tuning_offset(raw) - 0.3) < 1e-6

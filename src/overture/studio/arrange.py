@@ -41,6 +41,18 @@ def aligned_recording(audio: Any, sample_rate: int, song_start: float) -> Any:
     return audio[-shift:]
 
 
+def stated_tempo(prompt: str) -> float | None:
+    """The tempo ``prompt`` states (its range's middle for a word like "slow"), or None."""
+    from overture.prompt import parse_prompt
+
+    info = parse_prompt(prompt or "")
+    if info.tempo is not None:
+        return float(info.tempo)
+    if info.tempo_range is not None:
+        return (info.tempo_range[0] + info.tempo_range[1]) / 2.0
+    return None
+
+
 def arrange(
     demo: str | Path,
     prompt: str = "",
@@ -83,7 +95,9 @@ def arrange(
     else:
         from overture.studio.transcribe import transcribe
 
-        transcription = transcribe(path, method=method, progress=progress)
+        transcription = transcribe(
+            path, method=method, tempo_hint=stated_tempo(prompt), progress=progress
+        )
         melody = transcription.melody
     kw: dict[str, Any] = {}
     if keep_voice:

@@ -21,10 +21,14 @@ Two ways to find the notes:
 Then the beat: the tempo is the beat period (60-180 bpm) whose grid of beats, eighths and
 sixteenths best explains the onsets (weighted by the notes' lengths), with a preference for
 70-140 bpm where a melody fits two tempi an octave apart; a least-squares fit of the onsets
-to that grid refines period and phase. The metre (4/4, or 3/4 when clearly better) and the
-downbeat are where the long notes and the phrase starts fall. ``clean_notes`` then puts the
-notes on the grid: short glitches merged away, the singer's tuning removed, octave slips
-folded back, vibrato-split fragments joined, one note at a time.
+to that grid refines period and phase. A melody fits tempi an octave apart about equally
+well (a slow ballad sung in eighths reads as a quick one in quarters), so a tempo the user
+states (``tempo_hint``: "65 bpm" in an arrange prompt) picks the octave: of the best tempo,
+its half and its double, the one nearest the hint. The metre (4/4, or 3/4 when clearly
+better) and the downbeat are where the long notes and the phrase starts fall.
+``clean_notes`` then puts the notes on the grid: short glitches merged away, the singer's
+tuning removed, octave slips folded back, vibrato-split fragments joined, one note at a
+time.
 
 The melody's beat 0 (the downbeat of its first bar) sounds ``Transcription.offset`` seconds
 into the recording: a note at beat ``b`` of the melody was sung at ``offset + b * 60 / tempo``
@@ -128,12 +132,14 @@ def transcribe(
     path: str | Path,
     *,
     method: str = "auto",
+    tempo_hint: float | None = None,
     progress: Progress | None = None,
 ) -> Transcription:
     """Transcribe the melody of a demo recording (wav, flac, mp3, ogg or m4a; 2-60 s).
 
     ``method`` is "f0", "basic-pitch" or "auto" (basic-pitch when it is installed, as it
-    measured best; otherwise f0).
+    measured best; otherwise f0). ``tempo_hint`` (bpm) settles which of two tempi an octave
+    apart the melody is read in (see :func:`estimate_beat`).
     ``InvalidInputError`` says what is wrong with a file that cannot be read or holds no
     melody. ``progress(stage, fraction)`` is called as the stages go by.
     """
@@ -176,7 +182,7 @@ def transcribe(
             f"{path.name} has no melody in it (a single pitched note found; a melody needs two)"
         )
     report("finding the beat", 0.01)
-    beat = estimate_beat(raw)
+    beat = estimate_beat(raw, hint=tempo_hint)
     notes = clean_notes(raw, beat.tempo, beat.offset, grid=beat.grid)
     if len(notes) < 2:
         raise InvalidInputError(
@@ -547,8 +553,11 @@ class Beat:
     grid: float  # beats: 0.25 (sixteenths) or 0.5 (eighths)
 
 
-def estimate_beat(raw: Sequence[RawNote]) -> Beat:
-    """Tempo, downbeat, metre and grid of a line of notes (see the module's docstring)."""
+def estimate_beat(raw: Sequence[RawNote], hint: float | None = None) -> Beat:
+    """Tempo, downbeat, metre and grid of a line of notes (see the module's docstring).
+
+    ``hint`` (bpm): of the best tempo, its half and its double (within 60-180 bpm), the one
+    nearest the hint is taken; a hint cannot move the tempo off that octave family."""
     on = np.array([n[0] for n in raw], dtype=np.float64)
     dur = np.array([max(0.05, n[1] - n[0]) for n in raw], dtype=np.float64)
     if len(on) < 2:
@@ -559,6 +568,8 @@ def estimate_beat(raw: Sequence[RawNote]) -> Beat:
     scores = np.array([_grid_fit(on, w, 60.0 / b)[0] for b in bpms])
     prior = np.where((bpms >= PREFERRED_BPM[0]) & (bpms <= PREFERRED_BPM[1]), 0.0, _OUTSIDE_PENALTY)
     k = int(np.argmax(scores - prior))
+    if hint is not None and hint > 0:
+        k = _octave_near(bpms, scores, k, hint)
     period = 60.0 / bpms[k]
     _, phase = _grid_fit(on, w, period)
     period, phase = _refine(on, period, phase)
@@ -572,6 +583,18 @@ def estimate_beat(raw: Sequence[RawNote]) -> Beat:
     return Beat(float(tempo), float(offset), bpb, grid)
 
 
+def _octave_near(bpms: np.ndarray, scores: np.ndarray, k: int, hint: float) -> int:
+    """The index of the best-fitting tempo near whichever of ``bpms[k]``, its half and its
+    double is nearest ``hint`` (in log tempo), searched within 3 % of it."""
+    family = [bpms[k] * f for f in (0.5, 1.0, 2.0) if MIN_BPM <= bpms[k] * f <= MAX_BPM]
+    target = min(family, key=lambda t: abs(math.log(t / hint)))
+    near = np.flatnonzero(np.abs(bpms / target - 1.0) <= _OCTAVE_SEARCH)
+    if len(near) == 0:
+        return k
+    return int(near[np.argmax(scores[near])])
+
+
+_OCTAVE_SEARCH = 0.03  # how far from an exact half or double its best fit may lie
 _LEVELS = ((1.0, 1.0), (2.0, 0.55), (4.0, 0.25))  # (subdivisions per beat, credit)
 _OUTSIDE_PENALTY = 0.05  # score off a tempo outside PREFERRED_BPM
 _ONSET_SIGMA_S = 0.035  # how far a played or sung onset strays from its grid point
