@@ -269,6 +269,16 @@ def test_more_thinking_scores_the_sung_line_higher() -> None:
     assert scores[8] > scores[1], scores
 
 
+def test_a_plain_sung_tune_is_not_judged_too_surprising_for_its_words_rhythm() -> None:
+    """The likelihood critic judges a sung line's pitches; its rhythm is its words'. (Judged
+    by the folk corpus's rhythm model every sung song scored "too surprising", near 0.)"""
+    song = _song(TAGGED, seed=4)
+    likelihood = song.critique["critics"]["likelihood"]
+    assert likelihood["score"] > 0.5, likelihood
+    assert not any("surprising" in r for r in likelihood["reasons"]), likelihood
+    assert any("the rhythm is the words'" in r for r in likelihood["reasons"])
+
+
 def test_the_evaluation_reads_the_sung_tune() -> None:
     from overture.evaluate.report import tune_notes
 

@@ -101,6 +101,10 @@ class Plan:
                 return s
         return self.sections[-1]
 
+    def phrases_of(self, section_id: str) -> list[LyricPhrase]:
+        """The lyric phrases sung in the section ``section_id`` (none: it is not sung)."""
+        return [ph for ph in self.phrases if ph.section == section_id]
+
     def to_dict(self) -> dict[str, Any]:
         end_s = self.end_beat * 60.0 / self.tempo
         sung: dict[str, list[str]] = {}

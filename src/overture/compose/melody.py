@@ -115,37 +115,73 @@ class Draft:
     reasons: list[str] = field(default_factory=list)
 
 
-def judge_line(model: MelodyModel, key: Key, notes: list[Note], roots: list[int]) -> Draft:
+def judge_line(
+    model: MelodyModel, key: Key, notes: list[Note], roots: list[int], *, sung: bool = False
+) -> Draft:
     """A draft line judged as every drafter judges it: its mean information content
-    (:meth:`MelodyModel.mean_ic`, with the chord root under each note), its distance from the
-    human figure, and its longest run shared with a corpus tune (a copy costs 100)."""
+    (:func:`line_ic`, with the chord root under each note), its distance from the human
+    figure, and its longest run shared with a corpus tune (a copy costs 100). ``sung``: the
+    line's rhythm is its words' (see :func:`line_ic`)."""
     from overture.learn.originality import longest_match
 
     if len(notes) < 2:
         return Draft(notes, human_ic(), 0, 0.0)
     pitches = [n.pitch for n in notes]
     durs = [n.duration for n in notes]
-    ic = model.mean_ic(pitches, durs, tonic=key.tonic, mode=key.mode, chord_roots=roots)
+    ic = line_ic(model, key, pitches, durs, roots, sung=sung)
     match = longest_match(pitches, durs).notes
     score = abs(ic - human_ic())
-    reasons = [f"information content {ic:.2f} bits/note"]
+    what = "pitch information content, rhythm from the words" if sung else "information content"
+    reasons = [f"{what} {ic:.2f} bits/note"]
     if match >= ORIGINALITY_LIMIT:
         score += 100.0
         reasons.append(f"shares {match} notes with a corpus tune")
     return Draft(notes, ic, match, score, reasons)
 
 
-@lru_cache(maxsize=1)
-def human_ic() -> float:
+def line_ic(
+    model: MelodyModel,
+    key: Key,
+    pitches: Sequence[int],
+    durations: Sequence[float],
+    roots: Sequence[int | None] | None,
+    *,
+    sung: bool = False,
+) -> float:
+    """The mean information content (bits per note) a line is judged by:
+    :meth:`MelodyModel.mean_ic`, pitch plus duration.
+
+    A sung line's rhythm is not the composer's choice but its words' (the setter puts each
+    syllable where its stress and length fall), and the corpus the model learned rhythm from
+    is folk song, which hardly knows a pop vocal's syncopations: it finds a five-sixteenth
+    syllable or a run of dotted eighths tens of bits surprising, so every sung line scored
+    "too surprising" whatever its tune. For a sung line the pitches are judged in full and
+    the rhythm counts as the human mean (``human_ic("duration")``), so its figure stays on
+    the same scale as an instrumental line's."""
+    if not sung:
+        return model.mean_ic(pitches, durations, tonic=key.tonic, mode=key.mode, chord_roots=roots)
+    pitch = model.mean_ic(
+        pitches, durations, tonic=key.tonic, mode=key.mode, chord_roots=roots, part="pitch"
+    )
+    return pitch + human_ic("duration")
+
+
+@lru_cache(maxsize=3)
+def human_ic(part: str = "joint") -> float:
     """Mean information content (bits per note, pitch plus duration, long-term model at its top
     order) of the held-out folk melodies, from the trained model's manifest. A draft is judged
-    by its distance from it: far below is dull, far above is random."""
+    by its distance from it: far below is dull, far above is random. ``part``: "pitch" or
+    "duration" for one of the two."""
     from overture.learn import MODELS_DIR
 
     manifest = json.loads((MODELS_DIR / "manifest.json").read_text(encoding="utf-8"))
     melody = manifest["heldout"]["melody"]
     top = melody["ltm_by_order"][str(manifest["models"]["melody"]["max_order"])]
-    return float(top["pitch"] + top["duration"])
+    if part == "joint":
+        return float(top["pitch"] + top["duration"])
+    if part in {"pitch", "duration"}:
+        return float(top[part])
+    raise ValueError(f"part must be joint, pitch or duration, not {part!r}")
 
 
 def _pulses(plan: Plan) -> list[tuple[float, float]]:

@@ -555,7 +555,7 @@ class SettingDrafter:
         self._offset = 0.0  # beats: the start of the section being drafted
 
     def phrases(self, s: PlanSection) -> list[LyricPhrase]:
-        return [ph for ph in self.plan.phrases if ph.section == s.id]
+        return self.plan.phrases_of(s.id)
 
     def returns(self, s: PlanSection) -> bool:
         """Whether every line of ``s`` returns with the same words and bars as before (a
@@ -597,7 +597,7 @@ class SettingDrafter:
         from overture.compose.melody import judge_line
 
         roots = [self.setter.root_at(n.start + self._offset) for n in notes]
-        return judge_line(self.model, self.plan.key, notes, roots)
+        return judge_line(self.model, self.plan.key, notes, roots, sung=True)
 
     def contrast_fault(self, s: PlanSection, notes: Sequence[Note]) -> str | None:
         return None  # each section kind has its register in the voice (the chorus higher)

@@ -12,6 +12,10 @@ random (chromatic noise); both lose. Psychologically this is the inverted U of p
 over complexity (Berlyne 1971; Gold et al. 2019, "Predictability and uncertainty in the
 pleasure of music").
 
+A sung line is judged on its pitches, its rhythm counted as the human mean: the rhythm is
+its words', and the folk corpus knows nothing of a pop vocal's syncopations
+(:func:`overture.compose.melody.line_ic`).
+
 A run of ``ORIGINALITY_LIMIT`` notes shared with a corpus tune
 (:func:`overture.learn.originality.longest_match`) is not a human-like tune but a copy: it
 cuts the score to a fifth.
@@ -58,10 +62,13 @@ def mean_information_content(
     *,
     start_bar: int,
     writer: MelodyWriter | None = None,
+    sung: bool = False,
 ) -> float:
     """Mean bits per note of ``notes`` (relative to ``start_bar``), with the chord of each
-    note's bar, as :meth:`MelodyWriter.judge` scores a draft (:meth:`MelodyModel.mean_ic`:
-    over the notes of the key's scale). NaN for fewer than two notes."""
+    note's bar, as :meth:`MelodyWriter.judge` scores a draft (:func:`line_ic`: over the notes
+    of the key's scale; a ``sung`` line on its pitches). NaN for fewer than two notes."""
+    from overture.compose.melody import line_ic
+
     if len(notes) < 2:
         return math.nan
     bpb = plan.time_signature.beats_per_bar
@@ -72,14 +79,12 @@ def mean_information_content(
     pitches = tuple(n.pitch for n in notes)
     durs = tuple(float(n.duration) for n in notes)
     model = _model(writer)
-    key = (id(model), plan.key.tonic, plan.key.mode, pitches, durs, tuple(roots))
+    key = (id(model), plan.key.tonic, plan.key.mode, pitches, durs, tuple(roots), sung)
     hit = _cache.get(key)
     if hit is not None:
         _cache.move_to_end(key)
         return hit
-    ic = model.mean_ic(
-        list(pitches), list(durs), tonic=plan.key.tonic, mode=plan.key.mode, chord_roots=roots
-    )
+    ic = line_ic(model, plan.key, pitches, durs, roots, sung=sung)
     _cache[key] = ic
     if len(_cache) > _CACHE_SIZE:
         _cache.popitem(last=False)
@@ -110,14 +115,18 @@ def fit(ic: float, human: float, spread: float) -> float:
     return math.exp(-0.5 * z * z)
 
 
-def _describe(ic: float, human: float, spread: float) -> str:
+def _describe(ic: float, human: float, spread: float, sung: bool = False) -> str:
     z = (ic - human) / spread
     where = f"{ic:.2f} bits/note vs the human {human:.2f} ± {spread:.2f}"
+    sung_note = " (judged on its pitches: the rhythm is the words')" if sung else ""
     if z < -1.0:
-        return f"too predictable: {where}"
+        return f"too predictable: {where}{sung_note}"
     if z > 1.0:
-        return f"too surprising: {where}"
-    return f"information content {ic:.2f} bits/note, near the human {human:.2f} ± {spread:.2f}"
+        return f"too surprising: {where}{sung_note}"
+    return (
+        f"information content {ic:.2f} bits/note, near the human {human:.2f} ± {spread:.2f}"
+        + sung_note
+    )
 
 
 def section_likelihood(
@@ -137,19 +146,29 @@ def section_likelihood(
     if len(line) < 2:
         return Verdict("likelihood", 0.0, ("fewer than two notes: nothing to judge",), {})
     draft = _known(line, section, writer, judged)
+    sung = bool(plan.phrases_of(section.id))  # its rhythm is the words'
     if draft is not None:
         ic, match = draft.ic, draft.longest_match
     else:
-        ic = mean_information_content(plan, line, start_bar=section.start_bar, writer=writer)
+        ic = mean_information_content(
+            plan, line, start_bar=section.start_bar, writer=writer, sung=sung
+        )
         match = longest_match([n.pitch for n in line], [n.duration for n in line]).notes
-    return _verdict(ic, match, human, spread, ORIGINALITY_LIMIT, scope="section")
+    return _verdict(ic, match, human, spread, ORIGINALITY_LIMIT, scope="section", sung=sung)
 
 
 def _verdict(
-    ic: float, match: int, human: float, spread: float, limit: int, *, scope: str
+    ic: float,
+    match: int,
+    human: float,
+    spread: float,
+    limit: int,
+    *,
+    scope: str,
+    sung: bool = False,
 ) -> Verdict:
     g = fit(ic, human, spread)
-    reasons = [_describe(ic, human, spread)]
+    reasons = [_describe(ic, human, spread, sung)]
     copy = match >= limit
     if copy:
         reasons.append(f"shares a run of {match} notes with a corpus tune: a copy, not a tune")
@@ -178,14 +197,17 @@ def score_likelihood(plan: Plan, score: Score) -> Verdict:
     per_section = split_by_section(plan, lead.notes) if lead is not None else {}
     total, weighted, ic_sum, reasons = 0, 0.0, 0.0, []
     worst = 0.0
+    sung_notes = 0
     for sid, notes in per_section.items():
         if len(notes) < 2:
             continue
-        ic = mean_information_content(plan, notes, start_bar=start[sid])
+        sung = bool(plan.phrases_of(sid))
+        sung_notes += len(notes) if sung else 0
+        ic = mean_information_content(plan, notes, start_bar=start[sid], sung=sung)
         g = fit(ic, human, spread)
         z = (ic - human) / spread
         if abs(z) > 1.5:
-            reasons.append(f"{sid}: {_describe(ic, human, spread)}")
+            reasons.append(f"{sid}: {_describe(ic, human, spread, sung)}")
         worst = max(worst, abs(z))
         weighted += g * len(notes)
         ic_sum += ic * len(notes)
@@ -195,7 +217,15 @@ def score_likelihood(plan: Plan, score: Score) -> Verdict:
     line = sorted(lead.notes, key=lambda n: (n.start, n.pitch)) if lead is not None else []
     match = longest_match([n.pitch for n in line], [n.duration for n in line]).notes
     mean_ic = ic_sum / total
-    v = _verdict(mean_ic, match, human, spread, ORIGINALITY_LIMIT, scope="score")
+    v = _verdict(
+        mean_ic,
+        match,
+        human,
+        spread,
+        ORIGINALITY_LIMIT,
+        scope="score",
+        sung=sung_notes > total / 2,
+    )
     score_value = weighted / total * (COPY_FACTOR if match >= ORIGINALITY_LIMIT else 1.0)
     details = {**v.details, "fit": weighted / total, "worst_section_abs_z": worst}
     return Verdict(

@@ -726,6 +726,7 @@ class MelodyModel:
         tonic: int,
         mode: str,
         chord_roots: Sequence[int | None] | None = None,
+        part: str = "joint",
     ) -> float:
         """Mean information content (bits per note) of a line's notes in the key's scale
         (minor with its raised sixth and seventh): the figure a draft is judged by.
@@ -735,11 +736,12 @@ class MelodyModel:
         finds a blue third or a chromatic approach "surprising" where a blues or jazz tune
         simply has its colour; whether such a note is justified is the theory critic's
         question (passing, approach, neighbour or chord tone), not the corpus model's. A line
-        with fewer than two diatonic notes is averaged whole. NaN for fewer than two notes."""
+        with fewer than two diatonic notes is averaged whole. NaN for fewer than two notes.
+        ``part`` as for :meth:`information_content`."""
         if len(pitches) < 2:
             return math.nan
         ic = self.information_content(
-            pitches, durations, tonic=tonic, mode=mode, chord_roots=chord_roots
+            pitches, durations, tonic=tonic, mode=mode, chord_roots=chord_roots, part=part
         )
         scale = Key(tonic, mode).scale_tones
         keep = np.array([p % 12 in scale for p in pitches], bool)

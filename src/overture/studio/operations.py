@@ -483,11 +483,10 @@ def _extended_phrases(
         o = copies.get(s.id)
         if o is None or "vocals" not in s.parts:
             continue
-        for ph in plan0.phrases:
-            if ph.section == o.id:
-                out.append(
-                    replace(ph, section=s.id, start_bar=ph.start_bar - o.start_bar + s.start_bar)
-                )
+        for ph in plan0.phrases_of(o.id):
+            out.append(
+                replace(ph, section=s.id, start_bar=ph.start_bar - o.start_bar + s.start_bar)
+            )
     for ph in plan0.phrases:
         if ph.start_bar >= at_bar:
             moved = plan.section_at(ph.start_bar + shift_bars)
