@@ -58,9 +58,45 @@ def test_serve_and_worker_are_listed() -> None:
     assert "--port" in CliRunner().invoke(main, ["serve", "--help"]).output
 
 
+class _Served:
+    """``overture serve`` in a child process, its output read as it comes (a pipe nobody
+    reads would stall the server once full) and kept to show when a check fails."""
+
+    def __init__(self, cmd: list[str], env: dict[str, str]) -> None:
+        import threading
+
+        self.proc = subprocess.Popen(
+            cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        self.lines: list[str] = []
+        self._seen = threading.Condition()
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            with self._seen:
+                self.lines.append(line)
+                self._seen.notify_all()
+        with self._seen:
+            self.lines.append("<exit>")
+            self._seen.notify_all()
+
+    def wait_for(self, text: str, timeout: float) -> bool:
+        with self._seen:
+            return self._seen.wait_for(
+                lambda: any(text in line for line in self.lines) or "<exit>" in self.lines,
+                timeout,
+            ) and any(text in line for line in self.lines)
+
+    def output(self) -> str:
+        return "".join(self.lines)
+
+
 def test_serve_with_workers_and_the_demo_catalog(tmp_path: Path) -> None:
-    """What ``make run`` does: the server and a worker start, the URL is printed, the demo
-    catalog fills in as songs are made, and a second start queues nothing more."""
+    """What ``make run`` does: the server and a worker start, the URL is printed once it
+    answers, the demo catalog fills in as songs are made, a Ctrl-C lets the song being made
+    finish, and a second start queues nothing more."""
     import os
     import signal
     import time
@@ -81,22 +117,14 @@ def test_serve_with_workers_and_the_demo_catalog(tmp_path: Path) -> None:
     exe = Path(sys.executable).with_name("overture")
     cmd = [str(exe), "serve", "--port", str(port), "--workers", "1", "--demo"]
 
-    def start() -> tuple[subprocess.Popen[str], list[str]]:
-        proc = subprocess.Popen(
-            cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
-        lines: list[str] = []
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.append(line)
-            if "Overture is running at" in line:
-                return proc, lines
-        raise AssertionError("".join(lines))
-
-    proc, lines = start()
+    served = _Served(cmd, env)
     try:
-        assert f"http://localhost:{port}/" in lines[-1]
-        assert any(f"{len(DEMO_SONGS)} demo songs queued" in line for line in lines)
+        assert served.wait_for("Overture is running at", 120), served.output()
+        # Said only once it answers: the page is there at once.
+        home = httpx.get(f"http://127.0.0.1:{port}/", headers={"Accept": "text/html"})
+        assert home.status_code == 200
+        assert f"Overture is running at http://localhost:{port}/" in served.output()
+        assert f"{len(DEMO_SONGS)} demo songs queued" in served.output()
         public: list = []
         end = time.monotonic() + 120
         while len(public) < 2 and time.monotonic() < end:
@@ -106,11 +134,108 @@ def test_serve_with_workers_and_the_demo_catalog(tmp_path: Path) -> None:
         home = httpx.get(f"http://127.0.0.1:{port}/", headers={"Accept": "text/html"})
         assert home.status_code == 200 and public[0]["title"] in home.text
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(90)
-    proc, lines = start()
+        served.proc.send_signal(signal.SIGINT)
+        rc = served.proc.wait(120)
+    assert rc == 0, served.output()
+    served = _Served(cmd, env)
     try:
-        assert not any("demo songs queued" in line for line in lines)
+        assert served.wait_for("Overture is running at", 120), served.output()
+        assert "demo songs queued" not in served.output()
     finally:
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(90) == 0
+        served.proc.send_signal(signal.SIGINT)
+        rc = served.proc.wait(120)
+    assert rc == 0, served.output()
+
+
+def test_serve_stops_at_once_on_a_second_ctrl_c(tmp_path: Path) -> None:
+    """A person in a hurry: the first Ctrl-C asks the workers to finish their song, the
+    second stops them now, every process they started included, and the exit is clean."""
+    import os
+    import signal
+    import time
+
+    from app_fixtures import SMALL_SOUNDFONT, free_port
+
+    env = {
+        **os.environ,
+        "OVERTURE_DATA_DIR": str(tmp_path / "data"),
+        "OVERTURE_SOUNDFONT": str(SMALL_SOUNDFONT),
+    }
+    env.pop("OVERTURE_DATABASE_URL", None)
+    env.pop("OVERTURE_REDIS_URL", None)
+    exe = Path(sys.executable).with_name("overture")
+    port = free_port()
+    cmd = [str(exe), "serve", "--port", str(port), "--workers", "2", "--demo"]
+    served = _Served(cmd, env)
+    try:
+        assert served.wait_for("Overture is running at", 120), served.output()
+        # Both workers are making a demo song (8 are queued).
+        assert served.wait_for("attempt 1 on", 120), served.output()
+        workers = _descendants(served.proc.pid)
+        assert len(workers) >= 2, served.output()
+        served.proc.send_signal(signal.SIGTERM)  # as a service manager stops it
+        assert served.wait_for("Stopping: a song being made is finished first", 30), served.output()
+        served.proc.send_signal(signal.SIGTERM)
+        rc = served.proc.wait(60)
+    finally:
+        if served.proc.poll() is None:
+            served.proc.kill()
+    assert rc == 0, served.output()
+    end = time.monotonic() + 10  # the last of them may take a moment to be gone
+    while (left := [p for p in workers if _alive(p)]) and time.monotonic() < end:
+        time.sleep(0.1)
+    assert left == [], served.output()
+
+
+def _descendants(pid: int) -> list[int]:
+    """The processes below ``pid`` (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            found.append(c)
+            todo.append(c)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_serve_on_a_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
+    import os
+    import socket
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    env = {**os.environ, "OVERTURE_DATA_DIR": str(tmp_path / "data")}
+    env.pop("OVERTURE_DATABASE_URL", None)
+    env.pop("OVERTURE_REDIS_URL", None)
+    exe = Path(sys.executable).with_name("overture")
+    try:
+        out = subprocess.run(
+            [str(exe), "serve", "--port", str(port), "--workers", "1"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        taken.close()
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        f"error: cannot listen on 127.0.0.1:{port}: Address already in use "
+        "(choose another --port or --host)"
+    ]
+    assert not (tmp_path / "data").exists()  # nothing made before the error

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -190,7 +190,13 @@ def _app_settings() -> Settings:
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=int, default=8000, show_default=True, help="Port to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port to listen on.",
+)
 @click.option(
     "--workers",
     type=click.IntRange(0, 64),
@@ -208,9 +214,14 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     """
     import logging
 
-    settings = _app_settings()
-    import uvicorn
+    from overture.app.serving import listen
+    from overture.app.serving import serve as run_server
 
+    try:
+        sock = listen(host, port)  # first: a taken port is an error before anything is made
+    except OvertureError as e:
+        _fail(str(e))
+    settings = _app_settings()
     from overture.app.web import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -223,38 +234,16 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
         queued = seed_demo(svc.engine, svc.queue)
         if queued:
             click.echo(f"First start: {queued} demo songs queued; they appear as they are made.")
-    child = None
-    if workers:
-        import multiprocessing
-
-        child = multiprocessing.get_context("spawn").Process(
-            target=_serve_workers, args=(settings, workers), name="overture-workers"
-        )
-        child.start()
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
-    click.echo(f"Overture is running at http://{shown}:{port}/  (Ctrl-C stops it)")
-    try:
-        # No lifespan events are used; uvicorn re-raises the Ctrl-C it stopped on.
-        uvicorn.run(
-            app, host=host, port=port, proxy_headers=True, log_level="warning", lifespan="off"
-        )
-    except KeyboardInterrupt:
-        pass
-    finally:
-        if child is not None:
-            child.terminate()  # a worker finishes the song it is making, then stops
-            child.join(60)
-            if child.is_alive():
-                child.kill()
+    bound = sock.getsockname()[1]  # --port 0: the port the system chose
 
+    def ready() -> None:
+        click.echo(f"Overture is running at http://{shown}:{bound}/  (Ctrl-C stops it)")
 
-def _serve_workers(settings: Any, concurrency: int) -> None:
-    import logging
+    def stopping() -> None:
+        click.echo("Stopping: a song being made is finished first (Ctrl-C again stops now).")
 
-    from overture.app.jobs.worker import run_workers
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    run_workers(settings, concurrency=concurrency)
+    run_server(app, sock, settings=settings, workers=workers, on_ready=ready, on_stopping=stopping)
 
 
 @main.command()
