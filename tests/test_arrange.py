@@ -71,6 +71,36 @@ def test_a_midi_demo_becomes_the_lead_of_a_full_arrangement(tmp_path: Path) -> N
         arrange(demo, "folk", keep_voice=True)
 
 
+def test_the_critique_leaves_the_users_own_tune_out_of_the_score(tmp_path: Path) -> None:
+    """An arrangement is judged on what the engine made: the likelihood and structure of the
+    given lead (the user's tune) are reported but weigh nothing, and explain says why."""
+    from click.testing import CliRunner
+
+    from overture.cli import main
+    from overture.critique import combine
+    from overture.critique.critics import GIVEN_LEAD
+
+    tune = [(60, 0, 1.5), (66, 1.5, 0.5), (61, 2, 1), (70, 3, 1), (59, 4, 3), (68, 7, 1)]
+    tune += [(63, 8, 0.5), (57, 8.5, 2.5), (65, 11, 1), (62, 12, 4)]
+    song = arrange(_midi(tmp_path / "odd.mid", tune), "indie folk", seed=2, out=tmp_path / "a")
+    critics = json.loads((tmp_path / "a" / "song.json").read_text())["critique"]["critics"]
+    for name in ("likelihood", "structure"):
+        assert critics[name]["weight"] == 0 and critics[name]["contribution"] == 0
+        assert critics[name]["not_counted"] == GIVEN_LEAD
+    counted = {k: v for k, v in song.verdicts.items() if k not in {"likelihood", "structure"}}
+    assert set(counted) == {"theory", "adherence", "mix"}
+    assert song.critique["score"] == pytest.approx(combine(counted).score, abs=1e-4)
+    # Counted, the odd tune would have pulled the arrangement's score down.
+    assert combine(song.verdicts).score < song.critique["score"] - 0.05
+    out = CliRunner().invoke(main, ["explain", str(tmp_path / "a")]).output
+    assert f"(weight 0): not counted, {GIVEN_LEAD}" in out
+
+    from overture import generate
+
+    own = generate("indie folk", duration=20, seed=2).critique["critics"]
+    assert all(c["weight"] == 1 and "not_counted" not in c for c in own.values())
+
+
 def test_a_sung_demo_is_transcribed_and_arranged_at_its_tempo(sung_demo: Any) -> None:
     demo, path = sung_demo
     song = arrange(path, "lo-fi hip hop")

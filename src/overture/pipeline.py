@@ -278,10 +278,13 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
     }
 
 
-def _critique_dict(verdicts: dict[str, Any]) -> dict[str, Any]:
-    from overture.critique import combine
+def _critique_dict(plan: Plan, verdicts: dict[str, Any]) -> dict[str, Any]:
+    """The combined score of ``verdicts`` and each critic's part in it; a critic that is not
+    counted for this song (``critique.uncounted``) weighs 0 and says why."""
+    from overture.critique import combine, uncounted
 
-    comb = combine(verdicts)
+    left_out = uncounted(plan)
+    comb = combine(verdicts, {name: 0.0 for name in left_out})
     critics = {}
     for name, c in comb.contributions.items():
         critics[name] = {
@@ -291,6 +294,8 @@ def _critique_dict(verdicts: dict[str, Any]) -> dict[str, Any]:
             "contribution": round(c["contribution"], 4),
             "reasons": list(verdicts[name].reasons[:5]),
         }
+        if name in left_out:
+            critics[name]["not_counted"] = left_out[name]
     return {"score": round(comb.score, 4), "critics": critics}
 
 
@@ -300,7 +305,7 @@ def review_score(song: Song) -> dict[str, Any]:
     from overture.critique import critique_score
 
     song.verdicts = critique_score(song.plan, song.score)
-    song.critique = _critique_dict(song.verdicts)
+    song.critique = _critique_dict(song.plan, song.verdicts)
     if song.trace is not None:
         song.trace.final = song.critique
     return song.critique
@@ -322,7 +327,7 @@ def review_audio(
     if song.spec.budget > 1:  # thinking: fix what the review flags, keep it if it helps
         audio, result, fixes = _rebalance(song, result, audio, stems_dir, tags)
     song.verdicts = {**song.verdicts, **audio}
-    song.critique = _critique_dict(song.verdicts)
+    song.critique = _critique_dict(song.plan, song.verdicts)
     if song.trace is not None:
         for name, v in audio.items():
             song.trace.audio.append(

@@ -7,7 +7,8 @@ score in [0, 1], human-readable reasons and the sub-measures behind the score.
   (:func:`critique_section`, fast enough to run on every draft) or of a whole score
   (:func:`critique_score`);
 * ``adherence`` and ``mix``: of a rendered song (:func:`critique_audio`);
-* :func:`combine`: the standardised combination, with every critic's contribution.
+* :func:`combine`: the standardised combination, with every critic's contribution;
+* :func:`uncounted`: the critics a song's combination leaves out (the lead is given), and why.
 
 ``python -m overture.critique.calibrate`` rebuilds the reference statistics
 (``calibration.json``) that the combination standardises with.
@@ -16,7 +17,12 @@ score in [0, 1], human-readable reasons and the sub-measures behind the score.
 from __future__ import annotations
 
 from overture.critique.combine import Combined, combine
-from overture.critique.critics import critique_audio, critique_score, critique_section
+from overture.critique.critics import (
+    critique_audio,
+    critique_score,
+    critique_section,
+    uncounted,
+)
 from overture.critique.verdict import Verdict
 
 __all__ = [
@@ -26,4 +32,5 @@ __all__ = [
     "critique_audio",
     "critique_score",
     "critique_section",
+    "uncounted",
 ]

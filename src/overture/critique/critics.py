@@ -54,6 +54,22 @@ def critique_score(plan: Plan, score: Score) -> dict[str, Verdict]:
     }
 
 
+GIVEN_LEAD = "the lead is the given melody (the user's, not the engine's)"
+
+
+def uncounted(plan: Plan) -> dict[str, str]:
+    """The critics left out of a song's combined score, each with why.
+
+    A given melody (``--melody``, or a demo that ``arrange`` transcribed) is the lead as the
+    user wrote or sang it. The likelihood and structure critics judge that line (its surprise,
+    its phrases and motifs), which says nothing of what the engine made around it: counting
+    them would mark the arrangement down for the user's own tune. They are still reported.
+    """
+    if plan.spec.melody is None:
+        return {}
+    return {"likelihood": GIVEN_LEAD, "structure": GIVEN_LEAD}
+
+
 def critique_audio(plan: Plan, score: Score, render: RenderResult) -> dict[str, Verdict]:
     """Adherence of the rendered song to its plan, and the quality of its mix."""
     analysis = analyse(score, render)  # measured once for both critics

@@ -125,5 +125,8 @@ def explain(trace: dict[str, Any]) -> str:
     if final:
         lines.append(f"\nAnswer: combined score {final.get('score', 0):.2f}")
         for name, c in final.get("critics", {}).items():
-            lines.append(f"  {name:<11} {c.get('score', 0):.2f} (weight {c.get('weight', 1):g})")
+            line = f"  {name:<11} {c.get('score', 0):.2f} (weight {c.get('weight', 1):g})"
+            if c.get("not_counted"):
+                line += f": not counted, {c['not_counted']}"
+            lines.append(line)
     return "\n".join(lines) + "\n"
