@@ -67,7 +67,7 @@ def test_a_midi_demo_becomes_the_lead_of_a_full_arrangement(tmp_path: Path) -> N
     assert song.lineage is not None
     parent = song.lineage["parents"][0]
     assert parent["kind"] == "demo" and parent["file"] == "tune.mid" and len(parent["sha256"]) == 64
-    with pytest.raises(InvalidInputError, match="needs a recording"):
+    with pytest.raises(InvalidInputError, match="a MIDI demo has no voice to keep"):
         arrange(demo, "folk", keep_voice=True)
 
 
@@ -210,4 +210,13 @@ def test_bad_demos_are_refused_in_one_line_and_write_nothing(tmp_path: Path) -> 
         lines = r.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0], lines
         assert not out.exists()
+    # Asking to keep the voice and to set the length is refused before any transcription
+    # (else this noise would be refused for having no melody).
+    out = tmp_path / "out-kept"
+    r = _run(noise, "--prompt", "pop", "--keep-voice", "--duration", "20", "--out", out)
+    assert r.returncode == 2 and r.stderr.strip().splitlines() == [
+        "error: with the voice kept, the song lasts as long as the recording: "
+        "leave out the duration"
+    ]
+    assert not out.exists()
     assert not any(p.name.endswith(".tmp") for p in tmp_path.iterdir())

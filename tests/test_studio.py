@@ -17,6 +17,7 @@ from overture.pipeline import sung
 from overture.score import Note, Score
 from overture.studio import (
     extend,
+    extension,
     lineage_tree,
     load_source,
     regenerate,
@@ -98,6 +99,12 @@ def test_bad_sources_are_refused_with_a_reason(tmp_path: Path, songs: dict[str, 
         load_source(broken)
     with pytest.raises(InvalidInputError, match="inside the source"):
         regenerate(songs["pop"], "chorus1", out=songs["pop"] / "again")
+    # In words the web form and the command line share (no command-line flags).
+    src = load_source(songs["pop"])
+    for to, add in ((None, None), (300.0, "bridge")):
+        with pytest.raises(InvalidInputError) as e:
+            extension(src, to=to, add=add)
+        assert str(e.value) == "extend needs a length to reach or sections to add (one, not both)"
 
 
 # ----------------------------------------------------------------------------- regenerate

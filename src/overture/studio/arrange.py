@@ -21,6 +21,17 @@ Progress = Callable[[str, float], None]
 MIDI_SUFFIXES = (".mid", ".midi")
 
 
+def check_keep_voice(*, midi: bool, duration: float | None) -> None:
+    """Refuse what keeping the demo's voice as the lead cannot do, in words that suit the
+    command line and the web form alike."""
+    if midi:
+        raise InvalidInputError("a MIDI demo has no voice to keep: keep the voice of a recording")
+    if duration is not None:
+        raise InvalidInputError(
+            "with the voice kept, the song lasts as long as the recording: leave out the duration"
+        )
+
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
@@ -87,10 +98,10 @@ def arrange(
     io = Output(out, formats, soundfont, workers, force, progress)
     io.check()
     is_midi = path.suffix.lower() in MIDI_SUFFIXES
+    if keep_voice:
+        check_keep_voice(midi=is_midi, duration=duration)
     transcription = None
     if is_midi:
-        if keep_voice:
-            raise InvalidInputError("--keep-voice needs a recording; a MIDI demo has no voice")
         melody = read_melody(path)
     else:
         from overture.studio.transcribe import transcribe
@@ -101,8 +112,6 @@ def arrange(
         melody = transcription.melody
     kw: dict[str, Any] = {}
     if keep_voice:
-        if duration is not None:
-            raise InvalidInputError("--keep-voice: the song lasts as long as the recording")
         kw = {
             "tempo": melody.tempo,
             "key": melody.key,

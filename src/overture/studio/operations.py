@@ -291,7 +291,7 @@ def extension(
     )
 
     if (to is None) == (add is None):
-        raise InvalidInputError("extend needs one of --to SECONDS or --add SECTIONS")
+        raise InvalidInputError("extend needs a length to reach or sections to add (one, not both)")
     if source.score.loop:
         raise InvalidInputError("a seamless loop has no end to continue from; vary it instead")
     plan0, score0 = source.plan, source.score

@@ -249,13 +249,14 @@ def check_demo(path: Path, fields: ArrangeFields) -> dict[str, Any]:
     options as ``generate`` resolves them. Returns what the job's options record of the demo;
     ``Invalid`` with the engine's words."""
     from overture.spec import build_spec
+    from overture.studio.arrange import check_keep_voice
 
     try:
         if demo_kind(path.name) == "midi":
             from overture.melody_input import read_melody
 
-            if fields.keep_voice:  # as ``arrange`` says it
-                raise InvalidInputError("--keep-voice needs a recording; a MIDI demo has no voice")
+            if fields.keep_voice:
+                check_keep_voice(midi=True, duration=fields.duration)
             melody = read_melody(path)
             build_spec(
                 fields.prompt,
@@ -268,8 +269,8 @@ def check_demo(path: Path, fields: ArrangeFields) -> dict[str, Any]:
         from overture.studio.demo_audio import probe_audio
 
         info = probe_audio(path)
-        if fields.keep_voice and fields.duration is not None:
-            raise InvalidInputError("--keep-voice: the song lasts as long as the recording")
+        if fields.keep_voice:
+            check_keep_voice(midi=False, duration=fields.duration)
         # The melody is known only once transcribed (in the worker): the prompt and options
         # are checked on their own here.
         build_spec(fields.prompt, duration=fields.duration, seed=fields.seed, think=fields.think)
