@@ -58,6 +58,27 @@ def test_serve_and_worker_are_listed() -> None:
     assert "--port" in CliRunner().invoke(main, ["serve", "--help"]).output
 
 
+def _serve_command(
+    tmp_path: Path, *options: str, port: int | None = None
+) -> tuple[int, list[str], dict[str, str]]:
+    """(port, command, environment) of ``overture serve`` on a free port (or ``port``), on
+    SQLite and files under ``tmp_path`` and the small test soundfont."""
+    import os
+
+    from app_fixtures import SMALL_SOUNDFONT, free_port
+
+    port = free_port() if port is None else port
+    env = {
+        **os.environ,
+        "OVERTURE_DATA_DIR": str(tmp_path / "data"),
+        "OVERTURE_SOUNDFONT": str(SMALL_SOUNDFONT),
+    }
+    env.pop("OVERTURE_DATABASE_URL", None)
+    env.pop("OVERTURE_REDIS_URL", None)
+    exe = Path(sys.executable).with_name("overture")
+    return port, [str(exe), "serve", "--port", str(port), *options], env
+
+
 class _Served:
     """``overture serve`` in a child process, its output read as it comes (a pipe nobody
     reads would stall the server once full) and kept to show when a check fails."""
@@ -97,26 +118,14 @@ def test_serve_with_workers_and_the_demo_catalog(tmp_path: Path) -> None:
     """What ``make run`` does: the server and a worker start, the URL is printed once it
     answers, the demo catalog fills in as songs are made, a Ctrl-C lets the song being made
     finish, and a second start queues nothing more."""
-    import os
     import signal
     import time
 
     import httpx
 
-    from app_fixtures import SMALL_SOUNDFONT, free_port
     from overture.app.demo import DEMO_SONGS
 
-    port = free_port()
-    env = {
-        **os.environ,
-        "OVERTURE_DATA_DIR": str(tmp_path / "data"),
-        "OVERTURE_SOUNDFONT": str(SMALL_SOUNDFONT),
-    }
-    env.pop("OVERTURE_DATABASE_URL", None)
-    env.pop("OVERTURE_REDIS_URL", None)
-    exe = Path(sys.executable).with_name("overture")
-    cmd = [str(exe), "serve", "--port", str(port), "--workers", "1", "--demo"]
-
+    port, cmd, env = _serve_command(tmp_path, "--workers", "1", "--demo")
     served = _Served(cmd, env)
     try:
         assert served.wait_for("Overture is running at", 120), served.output()
@@ -150,22 +159,10 @@ def test_serve_with_workers_and_the_demo_catalog(tmp_path: Path) -> None:
 def test_serve_stops_at_once_on_a_second_ctrl_c(tmp_path: Path) -> None:
     """A person in a hurry: the first Ctrl-C asks the workers to finish their song, the
     second stops them now, every process they started included, and the exit is clean."""
-    import os
     import signal
     import time
 
-    from app_fixtures import SMALL_SOUNDFONT, free_port
-
-    env = {
-        **os.environ,
-        "OVERTURE_DATA_DIR": str(tmp_path / "data"),
-        "OVERTURE_SOUNDFONT": str(SMALL_SOUNDFONT),
-    }
-    env.pop("OVERTURE_DATABASE_URL", None)
-    env.pop("OVERTURE_REDIS_URL", None)
-    exe = Path(sys.executable).with_name("overture")
-    port = free_port()
-    cmd = [str(exe), "serve", "--port", str(port), "--workers", "2", "--demo"]
+    _, cmd, env = _serve_command(tmp_path, "--workers", "2", "--demo")
     served = _Served(cmd, env)
     try:
         assert served.wait_for("Overture is running at", 120), served.output()
@@ -212,20 +209,16 @@ def _alive(pid: int) -> bool:
 
 
 def test_serve_on_a_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
-    import os
     import socket
 
     taken = socket.socket()
     taken.bind(("127.0.0.1", 0))
     taken.listen()
     port = taken.getsockname()[1]
-    env = {**os.environ, "OVERTURE_DATA_DIR": str(tmp_path / "data")}
-    env.pop("OVERTURE_DATABASE_URL", None)
-    env.pop("OVERTURE_REDIS_URL", None)
-    exe = Path(sys.executable).with_name("overture")
+    _, cmd, env = _serve_command(tmp_path, "--workers", "1", port=port)
     try:
         out = subprocess.run(
-            [str(exe), "serve", "--port", str(port), "--workers", "1"],
+            cmd,
             env=env,
             capture_output=True,
             text=True,
