@@ -232,3 +232,38 @@ def test_serve_on_a_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
         "(choose another --port or --host)"
     ]
     assert not (tmp_path / "data").exists()  # nothing made before the error
+
+
+def _stubborn_worker() -> None:
+    """A worker that makes its own group, starts a helper process and will not stop on
+    SIGTERM (a song that takes longer than the grace)."""
+    import os
+    import signal
+    import time
+
+    os.setpgrp()
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    time.sleep(120)
+
+
+def test_workers_past_their_grace_are_stopped_with_what_they_started() -> None:
+    import multiprocessing
+    import time
+
+    from overture.app.serving import stop_workers
+
+    child = multiprocessing.get_context("fork").Process(target=_stubborn_worker)
+    child.start()
+    assert child.pid is not None
+    end = time.monotonic() + 30
+    while not (helpers := _descendants(child.pid)) and time.monotonic() < end:
+        time.sleep(0.05)
+    assert helpers
+    said: list[str] = []
+    stop_workers(child, grace=1.5, on_stopping=lambda: said.append("stopping"))
+    assert said == ["stopping"] and not child.is_alive()
+    end = time.monotonic() + 10
+    while (left := [p for p in helpers if _alive(p)]) and time.monotonic() < end:
+        time.sleep(0.05)
+    assert left == []

@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -68,7 +69,8 @@ def serve(
 
     # The server stops on SIGTERM as on Ctrl-C, then raises the signal again: as an exception
     # here, not the default action, which would end this process and orphan the workers.
-    signal.signal(signal.SIGTERM, _interrupt)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
     # No lifespan events are used; proxy headers give the client's address behind a proxy.
     host, port = sock.getsockname()[:2]
     config = uvicorn.Config(
