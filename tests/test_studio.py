@@ -202,7 +202,7 @@ def test_extend_to_a_length_and_a_sung_chorus_sings_its_words_again(
     assert abs(song.score.duration - 75) < src.plan.bar_seconds + 0.5
     with pytest.raises(InvalidInputError, match="must be longer"):
         extend(src, to=10)
-    with pytest.raises(InvalidInputError, match="one of --to"):
+    with pytest.raises(InvalidInputError, match="a length to reach or sections to add"):
         extend(src)
 
     voiced = load_source(songs["sung"])
