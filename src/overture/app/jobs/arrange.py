@@ -34,11 +34,12 @@ from overture.app.errors import AppError, Invalid, TooLarge, UnsupportedMedia
 from overture.app.media.storage import Storage
 from overture.app.tracks.service import add_media
 from overture.errors import InvalidInputError, OvertureError
+from overture.studio.arrange import MIDI_SUFFIXES, arrange, check_keep_voice
+from overture.studio.demo_audio import ACCEPTED_FORMATS, probe_audio
 
 ARRANGE = "arrange"
 DEMO_FIELD = "demo"
-AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".m4a")
-MIDI_SUFFIXES = (".mid", ".midi")
+AUDIO_SUFFIXES = tuple(f".{fmt}" for fmt in ACCEPTED_FORMATS)  # what the engine can read
 FORM_SLACK = 64 * 1024  # the other fields and the multipart framing, beside the file
 MAX_FIELDS = 12
 MAX_FIELD_BYTES = 8 * 1024
@@ -249,14 +250,14 @@ def check_demo(path: Path, fields: ArrangeFields) -> dict[str, Any]:
     options as ``generate`` resolves them. Returns what the job's options record of the demo;
     ``Invalid`` with the engine's words."""
     from overture.spec import build_spec
-    from overture.studio.arrange import check_keep_voice
 
     try:
-        if demo_kind(path.name) == "midi":
+        midi = demo_kind(path.name) == "midi"
+        if fields.keep_voice:  # refused before the demo is read, as ``arrange`` does
+            check_keep_voice(midi=midi, duration=fields.duration)
+        if midi:
             from overture.melody_input import read_melody
 
-            if fields.keep_voice:
-                check_keep_voice(midi=True, duration=fields.duration)
             melody = read_melody(path)
             build_spec(
                 fields.prompt,
@@ -266,11 +267,7 @@ def check_demo(path: Path, fields: ArrangeFields) -> dict[str, Any]:
                 think=fields.think,
             )
             return {"demo_kind": "midi", "demo_notes": len(melody.notes)}
-        from overture.studio.demo_audio import probe_audio
-
         info = probe_audio(path)
-        if fields.keep_voice:
-            check_keep_voice(midi=False, duration=fields.duration)
         # The melody is known only once transcribed (in the worker): the prompt and options
         # are checked on their own here.
         build_spec(fields.prompt, duration=fields.duration, seed=fields.seed, think=fields.think)
@@ -318,8 +315,6 @@ def make_arrangement(
     progress: Callable[[str, float], None],
 ) -> Path:
     """Arrange ``demo`` as ``options`` ask, into the song folder ``out``."""
-    from overture.studio import arrange
-
     arrange(
         demo,
         options.prompt,
