@@ -44,6 +44,24 @@
     return json;
   }
 
+  // Ask for a job (``send`` makes the request) and follow it with ``watch``; the button waits
+  // while the request is out, and a refusal shows the service's reason in ``err``. ``scroll``
+  // brings the job panel into view (forms below it).
+  async function askForJob(button, err, send, watch, scroll = true) {
+    err.hidden = true;
+    button.disabled = true;
+    try {
+      const job = await send();
+      watch(job.id);
+      if (scroll) $("#job-panel").scrollIntoView({ behavior: "smooth", block: "nearest" });
+    } catch (ex) {
+      err.textContent = ex.message;
+      err.hidden = false;
+    } finally {
+      button.disabled = false;
+    }
+  }
+
   const clock = (s) => {
     if (!isFinite(s) || s < 0) s = 0;
     s = Math.floor(s);
@@ -438,24 +456,14 @@
     if (form) {
       form.addEventListener("submit", async (e) => {
         e.preventDefault();
-        const err = $("#create-error");
-        err.hidden = true;
         const body = {};
         for (const [k, v] of new FormData(form).entries()) {
           const s = String(v).trim();
           if (!s) continue;
           body[k] = ["duration", "tempo"].includes(k) ? Number(s) : k === "seed" ? parseInt(s, 10) : s;
         }
-        $("#create-submit").disabled = true;
-        try {
-          const job = await api("POST", "/api/jobs", body);
-          watch(job.id);
-        } catch (ex) {
-          err.textContent = ex.message;
-          err.hidden = false;
-        } finally {
-          $("#create-submit").disabled = false;
-        }
+        const send = () => api("POST", "/api/jobs", body);
+        await askForJob($("#create-submit"), $("#create-error"), send, watch, false);
       });
     }
     for (const b of $$("[data-watch]")) b.addEventListener("click", () => watch(b.dataset.watch));
@@ -491,18 +499,7 @@
       }
       const body = new FormData(form);
       if (!body.get("keep_voice")) body.delete("keep_voice");
-      const button = $("#arrange-submit");
-      button.disabled = true;
-      try {
-        const job = await upload("/api/jobs/arrange", body);
-        watch(job.id);
-        $("#job-panel").scrollIntoView({ behavior: "smooth", block: "nearest" });
-      } catch (ex) {
-        err.textContent = ex.message;
-        err.hidden = false;
-      } finally {
-        button.disabled = false;
-      }
+      await askForJob($("#arrange-submit"), err, () => upload("/api/jobs/arrange", body), watch);
     });
   }
 
@@ -513,22 +510,10 @@
     if (!form || !watch) return;
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
-      const err = $("#remix-error");
-      err.hidden = true;
       const style = String(new FormData(form).get("style") || "").trim();
       const body = { style: style || null, seed: Math.floor(Math.random() * 2147483647) };
-      const button = $("#remix-submit");
-      button.disabled = true;
-      try {
-        const job = await api("POST", "/api/tracks/" + form.dataset.id + "/remix", body);
-        watch(job.id);
-        $("#job-panel").scrollIntoView({ behavior: "smooth", block: "nearest" });
-      } catch (ex) {
-        err.textContent = ex.message;
-        err.hidden = false;
-      } finally {
-        button.disabled = false;
-      }
+      const url = "/api/tracks/" + form.dataset.id + "/remix";
+      await askForJob($("#remix-submit"), $("#remix-error"), () => api("POST", url, body), watch);
     });
   }
 
@@ -550,8 +535,6 @@
     show();
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
-      const err = $("#derive-error");
-      err.hidden = true;
       const data = new FormData(form);
       const text = (k) => String(data.get(k) || "").trim();
       const num = (k) => (text(k) ? Number(text(k)) : null);
@@ -569,18 +552,8 @@
       } else if (op === "vary") {
         Object.assign(body, { keep: data.getAll("keep").map(String), n: num("n") || 1, seed });
       }
-      const button = $("#derive-submit");
-      button.disabled = true;
-      try {
-        const job = await api("POST", "/api/tracks/" + form.dataset.id + "/derive", body);
-        watch(job.id);
-        $("#job-panel").scrollIntoView({ behavior: "smooth", block: "nearest" });
-      } catch (ex) {
-        err.textContent = ex.message;
-        err.hidden = false;
-      } finally {
-        button.disabled = false;
-      }
+      const url = "/api/tracks/" + form.dataset.id + "/derive";
+      await askForJob($("#derive-submit"), $("#derive-error"), () => api("POST", url, body), watch);
     });
   }
 
